@@ -1,0 +1,6 @@
+// Every node the product ships, registered in one list. Each area keeps its own sub-index.
+import type { NodeDefinition } from '../server/engine/node-definition.js';
+
+export const allNodes: NodeDefinition[] = [
+  // ...imageNodes (nodes/image/index.ts), ...kontextNodes (nodes/kontext/index.ts)
+];
