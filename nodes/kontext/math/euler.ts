@@ -1,0 +1,18 @@
+// The Euler update of a flow-matching sampler and its clean-image preview (KONTEXT.md 2). The model predicts a
+// velocity v ~ noise - x0, so x moves towards x0 as sigma falls.
+
+/** In place: `x <- x + (sigmaNext - sigma) * v`, in float32. @throws Error when the lengths differ. */
+export function eulerStep(x: Float32Array, velocity: Float32Array, sigma: number, sigmaNext: number): void {
+  if (x.length !== velocity.length) throw new Error(`Euler step: latent has ${x.length} values, velocity ${velocity.length}`);
+  const dt = Math.fround(sigmaNext - sigma);
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! + dt * velocity[i]!;
+}
+
+/** The predicted clean latent at this step: `x0 = x - sigma * v`, as a new array. @throws Error when the lengths differ. */
+export function predictCleanLatent(x: Float32Array, velocity: Float32Array, sigma: number): Float32Array {
+  if (x.length !== velocity.length) throw new Error(`x0 preview: latent has ${x.length} values, velocity ${velocity.length}`);
+  const s = Math.fround(sigma);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! - s * velocity[i]!;
+  return out;
+}
