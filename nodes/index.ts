@@ -1,6 +1,8 @@
 // Every node the product ships, registered in one list. Each area keeps its own sub-index.
 import type { NodeDefinition } from '../server/engine/node-definition.js';
+import { imageNodes } from './image/index.js';
 
 export const allNodes: NodeDefinition[] = [
+  ...imageNodes,
   // ...imageNodes (nodes/image/index.ts), ...kontextNodes (nodes/kontext/index.ts)
 ];

@@ -1,0 +1,7 @@
+// The image nodes (ComfyUI class ids): load from input/, save to output/, preview to temp/.
+import type { NodeDefinition } from '../../server/engine/node-definition.js';
+import { loadImageNode } from './load-image.js';
+import { previewImageNode } from './preview-image.js';
+import { saveImageNode } from './save-image.js';
+
+export const imageNodes: NodeDefinition[] = [loadImageNode, saveImageNode, previewImageNode];

@@ -1,0 +1,34 @@
+// Shared by Save Image and Preview Image: writes every item of a batch as a PNG into a file area.
+import { writeFile } from 'node:fs/promises';
+import type { NodeContext, UiOutput } from '../../server/engine/node-definition.js';
+import { encodePng } from '../../server/media/codec.js';
+import { asciiJson } from '../../server/media/png-text.js';
+import type { AreaType } from '../../server/store/file-areas.js';
+import type { ImageBatch } from '../sockets.js';
+import '../services.js';
+
+/** The PNG text chunks ComfyUI writes: the API prompt, then every extra_pnginfo key (the UI workflow). */
+export function pngTextFor(ctx: NodeContext): Record<string, string> {
+  const text: Record<string, string> = { prompt: asciiJson(ctx.prompt) };
+  const extra = ctx.extraData.extra_pnginfo;
+  if (extra && typeof extra === 'object') {
+    for (const [key, value] of Object.entries(extra as Record<string, unknown>)) {
+      if (/^[\x20-\x7e]{1,79}$/.test(key)) text[key] = asciiJson(value);
+    }
+  }
+  return text;
+}
+
+/** Encodes and writes each batch item; returns the UI listing. Throws on a bad prefix or a write failure. */
+export async function saveBatch(ctx: NodeContext, images: ImageBatch, type: AreaType, prefix: string, text: Record<string, string>): Promise<UiOutput> {
+  if (!images || images.kind !== 'IMAGE') throw new TypeError('images must be an IMAGE batch');
+  const listing: NonNullable<UiOutput['images']> = [];
+  for (let i = 0; i < images.count; i++) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const png = await encodePng(images, i, text);
+    const target = ctx.services.files.nextOutput(type, prefix, 'png');
+    await writeFile(target.path, png);
+    listing.push({ filename: target.filename, subfolder: target.subfolder, type });
+  }
+  return { images: listing };
+}
