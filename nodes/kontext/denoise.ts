@@ -1,0 +1,139 @@
+// Kontext Denoise: the flow-matching loop. Every strength of a sweep is one item of one batch sharing the same
+// noise, so the results differ only by strength. Reports progress every step and a preview of the predicted
+// clean image, and stops within a step when interrupted.
+import { defineNode, type NodeContext } from '../../server/engine/node-definition.js';
+import { floatTensor, type FloatTensor } from './math/index.js';
+import { SOCKET, latentItem, makeLatent, type Conditioning, type KontextModel, type Latent, type Modulation } from './sockets.js';
+import { assertSameModel, expectKind } from './checks.js';
+import { kontextPipeline, type KontextHandle, type KontextPipelineApi } from './pipeline-access.js';
+import { previewStrip } from './preview.js';
+import type { ItemMeta } from '../sockets.js';
+
+/** Largest seed that survives JSON exactly (workflows and prompts are JSON). */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+
+interface Plan {
+  references: Latent[];
+  strengths: number[] | null;
+  modulation: FloatTensor | null;
+}
+
+function plan(reference: Latent, modulation: Modulation | null): Plan {
+  const references = Array.from({ length: reference.count }, (_, i) => latentItem(reference, i));
+  if (!modulation) return { references, strengths: null, modulation: null };
+  return { references, strengths: modulation.strengths, modulation: floatTensor(modulation.data, [modulation.strengths.length, modulation.dim]) };
+}
+
+async function sendPreview(ctx: NodeContext, pipeline: KontextPipelineApi, handle: KontextHandle, x0: FloatTensor): Promise<void> {
+  const decoded = await pipeline.previewDecode(handle, x0);
+  ctx.preview({ format: 'jpeg', data: await previewStrip(decoded) });
+}
+
+export const kontextDenoise = defineNode({
+  id: 'KontextDenoise',
+  displayName: 'Kontext Denoise',
+  category: 'kontext',
+  description:
+    'Makes the edit: starts from noise and, step by step, draws the edited image guided by the instruction and the ' +
+    'reference. With a Projector connected it renders every strength of the sweep at once, all from the same noise; ' +
+    'without one it makes the plain Kontext edit. Shows a preview while it works and stops when you cancel.',
+  inputs: {
+    required: {
+      model: { type: SOCKET.KONTEXT_MODEL, tooltip: 'The model from Load Kontext Model.' },
+      conditioning: { type: SOCKET.CONDITIONING, tooltip: 'The encoded instruction from Encode Text.' },
+      reference: { type: SOCKET.LATENT, tooltip: 'The image to edit, from Encode Image. The result has its size.' },
+      seed: {
+        type: 'INT',
+        default: 64,
+        min: 0,
+        max: MAX_SEED,
+        step: 1,
+        tooltip: 'The noise to start from. The same seed gives the same result; every strength of a sweep shares it.',
+      },
+      steps: {
+        type: 'INT',
+        default: 14,
+        min: 1,
+        max: 200,
+        step: 1,
+        tooltip: 'Denoising steps: more is slower and usually cleaner (the paper uses 14 to 28).',
+      },
+      guidance: {
+        type: 'FLOAT',
+        default: 2.5,
+        min: 0,
+        max: 20,
+        step: 0.1,
+        round: 0.01,
+        tooltip: 'How firmly the model follows the instruction (an embedded guidance value, not CFG: no extra cost).',
+      },
+    },
+    optional: {
+      modulation: {
+        type: SOCKET.MODULATION,
+        tooltip: 'Strengths from Projector. Leave unconnected for a plain Kontext edit at full strength.',
+      },
+    },
+  },
+  outputs: [{ type: SOCKET.LATENT, name: 'LATENT', tooltip: 'One edited latent per strength (and per reference), for Decode.' }],
+  async run(ctx, inputs) {
+    const model = expectKind<KontextModel>(inputs.model, 'KONTEXT_MODEL', 'model');
+    const conditioning = expectKind<Conditioning>(inputs.conditioning, 'CONDITIONING', 'conditioning');
+    const reference = expectKind<Latent>(inputs.reference, 'LATENT', 'reference');
+    const modulation = inputs.modulation == null ? null : expectKind<Modulation>(inputs.modulation, 'MODULATION', 'modulation');
+    assertSameModel(model, conditioning, 'conditioning');
+    assertSameModel(model, reference, 'reference latent');
+    if (modulation) assertSameModel(model, modulation, 'modulation');
+    const seed = Number(inputs.seed);
+    const steps = Number(inputs.steps);
+    const guidance = Number(inputs.guidance);
+    const pipeline = kontextPipeline(ctx.services);
+    const scale = pipeline.downscale(model.handle);
+    const { references, strengths, modulation: modTensor } = plan(reference, modulation);
+    const text = {
+      pooled: floatTensor(conditioning.pooled, [1, conditioning.pooledDim]),
+      embeds: floatTensor(conditioning.embeds, [1, conditioning.seqLen, conditioning.embedDim]),
+    };
+
+    const total = references.length * steps;
+    const results: Float32Array[] = [];
+    const meta: ItemMeta[] = [];
+    for (let r = 0; r < references.length; r++) {
+      const ref = references[r]!;
+      const out = await pipeline.denoise(
+        model.handle,
+        {
+          text,
+          refLatent: floatTensor(ref.data, [1, ref.channels, ref.height, ref.width]),
+          modulation: modTensor,
+          strengths: strengths ?? [1],
+          seed,
+          steps,
+          guidance,
+          width: ref.width * scale,
+          height: ref.height * scale,
+        },
+        {
+          signal: ctx.signal,
+          onStep: async (step, n, x0) => {
+            ctx.progress(r * steps + step, total);
+            await sendPreview(ctx, pipeline, model.handle, x0);
+          },
+        },
+      );
+      results.push(out.data);
+      const base = ref.meta[0] ?? {};
+      for (const s of strengths ?? [null]) meta.push(s === null ? { ...base } : { ...base, strength: s });
+    }
+    ctx.progress(total, total);
+
+    const item = reference.channels * reference.height * reference.width;
+    const data = new Float32Array(meta.length * item);
+    let offset = 0;
+    for (const part of results) {
+      data.set(part, offset);
+      offset += part.length;
+    }
+    return { outputs: [makeLatent(model.name, meta.length, reference.channels, reference.height, reference.width, data, meta)] };
+  },
+});

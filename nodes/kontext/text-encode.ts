@@ -1,0 +1,48 @@
+// Encode Text: the edit instruction through both text encoders (the CLIP role's pooled vector and the T5 role's
+// sequence). Cached, so changing only the strength never re-encodes the text.
+import { defineNode } from '../../server/engine/node-definition.js';
+import { SOCKET, type Conditioning, type KontextModel } from './sockets.js';
+import { expectKind } from './checks.js';
+import { kontextPipeline } from './pipeline-access.js';
+
+export const kontextTextEncode = defineNode({
+  id: 'KontextTextEncode',
+  displayName: 'Encode Text',
+  category: 'kontext',
+  description:
+    'Turns the edit instruction ("make it night", "turn the ball red") into the conditioning the denoiser follows. ' +
+    'Write what should change, not a description of the whole picture.',
+  inputs: {
+    required: {
+      model: { type: SOCKET.KONTEXT_MODEL, tooltip: 'The model from Load Kontext Model.' },
+      instruction: {
+        type: 'STRING',
+        multiline: true,
+        default: 'make it night',
+        tooltip: 'The edit to make, in plain words. Long texts are cut to the model\'s text length.',
+      },
+    },
+  },
+  outputs: [{ type: SOCKET.CONDITIONING, name: 'CONDITIONING', tooltip: 'The encoded instruction, for Projector and Kontext Denoise.' }],
+  validate(inputs) {
+    return typeof inputs.instruction === 'string' && inputs.instruction.trim().length === 0
+      ? 'the instruction is empty: write the edit to make, e.g. "make it night"'
+      : null;
+  },
+  async run(ctx, inputs) {
+    const model = expectKind<KontextModel>(inputs.model, 'KONTEXT_MODEL', 'model');
+    const text = String(inputs.instruction);
+    const encoded = await kontextPipeline(ctx.services).encodeText(model.handle, text);
+    const conditioning: Conditioning = {
+      kind: 'CONDITIONING',
+      model: model.name,
+      text,
+      pooled: encoded.pooled.data,
+      pooledDim: encoded.pooled.dims[1]!,
+      embeds: encoded.embeds.data,
+      seqLen: encoded.embeds.dims[1]!,
+      embedDim: encoded.embeds.dims[2]!,
+    };
+    return { outputs: [conditioning] };
+  },
+});
