@@ -38,6 +38,11 @@ export interface ValidationResult {
   node_errors: Record<string, NodeErrors>;
   /** Output node ids that passed validation and will run. */
   outputs: string[];
+  /**
+   * When ok: the nodes those outputs need, with widget values converted to their declared types, literal
+   * lists unwrapped and undeclared inputs left out. Execute this rather than the raw prompt.
+   */
+  prompt?: Prompt;
 }
 
 export interface ExecuteOptions {
@@ -69,6 +74,8 @@ export interface ExecutionResult {
   failures: NodeFailure[];
   /** Output node ids that could not produce a result, each with the failing ancestor. */
   failedOutputs: Record<string, string>;
-  /** Every event emitted, as [type, data] pairs (ComfyUI history `status.messages`). */
+  /** Every event emitted, as [type, data] pairs (ComfyUI history `status.messages`); progress and previews left out. */
   messages: Array<[string, unknown]>;
+  /** Milliseconds each executed node's run took, by node id. */
+  timings?: Record<string, number>;
 }
