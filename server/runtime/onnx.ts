@@ -1,0 +1,348 @@
+// The one adapter over onnxruntime-node: nothing else in the product imports it. It picks the execution provider,
+// loads models by path (so ONNX external data next to a model resolves), caches sessions under a memory budget,
+// and moves float32/int64 tensors in and out, counting the time spent inside onnxruntime.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import { SessionCache, type SessionCacheStats } from './session-cache.js';
+
+/** Which accelerator to use: `auto` tries cuda, then webgpu, then cpu. */
+export type DeviceChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+/** An execution provider the adapter can run on. */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
+export const DEVICE_CHOICES: readonly DeviceChoice[] = ['auto', 'cpu', 'cuda', 'webgpu'];
+
+/** Settings of the runtime (from the server's config or the CLI's flags). */
+export interface OnnxRuntimeOptions {
+  device?: DeviceChoice;
+  /** Threads inside one operator; default: onnxruntime's choice (the physical cores). */
+  intraOpThreads?: number;
+  /** Threads across operators; only used when executionMode is 'parallel'. */
+  interOpThreads?: number;
+  executionMode?: 'sequential' | 'parallel';
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Session cache budget in bytes (estimated from file sizes); default: half the machine's memory. */
+  memoryBudgetBytes?: number;
+  /** Where fallback notices and evictions are reported; default: console.warn. */
+  log?: (message: string) => void;
+}
+
+/** A tensor crossing the adapter: float32 or int64 data with its dims. */
+export interface TensorValue {
+  data: Float32Array | BigInt64Array;
+  dims: readonly number[];
+}
+
+/** An input or output as the session declares it; symbolic dims are strings. */
+export interface IoInfo {
+  name: string;
+  type: string;
+  shape: ReadonlyArray<number | string>;
+}
+
+/** Time spent inside onnxruntime's run calls. */
+export interface RunTimings {
+  runs: number;
+  onnxMs: number;
+}
+
+/** Why a provider was not used, for logs and the CLI. */
+export interface ProviderAttempt {
+  provider: ExecutionProvider;
+  ok: boolean;
+  reason?: string;
+}
+
+const PROVIDER_ORDER: readonly ExecutionProvider[] = ['cuda', 'webgpu', 'cpu'];
+
+// A 76-byte ONNX graph (one Identity on float32 [1]) to probe providers without loading a real model; written
+// with the onnx Python helper.
+const PROBE_MODEL = Buffer.from('CAcSBXByb2JlOjsKEAoBeBIBeSIISWRlbnRpdHkSBXByb2JlWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUIECgAQDQ==', 'base64');
+
+/** A loaded model: its declared inputs/outputs and a run over plain typed arrays. */
+export class ModelSession {
+  readonly inputs: readonly IoInfo[];
+  readonly outputs: readonly IoInfo[];
+
+  constructor(
+    readonly modelPath: string,
+    readonly provider: ExecutionProvider,
+    private readonly session: ort.InferenceSession,
+    private readonly runtime: OnnxRuntime,
+  ) {
+    this.inputs = session.inputMetadata.map(describe);
+    this.outputs = session.outputMetadata.map(describe);
+  }
+
+  /** Whether the graph declares an input of this name (optional inputs such as `modulation`). */
+  hasInput(name: string): boolean {
+    return this.inputs.some((input) => input.name === name);
+  }
+
+  input(name: string): IoInfo | undefined {
+    return this.inputs.find((input) => input.name === name);
+  }
+
+  output(name: string): IoInfo | undefined {
+    return this.outputs.find((output) => output.name === name);
+  }
+
+  /** Frees the native session; called by the cache, never while a run is in flight. */
+  release(): Promise<void> {
+    return this.session.release();
+  }
+
+  /**
+   * Runs the graph. Inputs the graph does not declare are refused, as are missing ones.
+   * @throws Error naming the model file and the offending input, or wrapping onnxruntime's message.
+   */
+  async run(feeds: Record<string, TensorValue>, outputNames?: readonly string[]): Promise<Record<string, TensorValue>> {
+    const file = path.basename(this.modelPath);
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, value] of Object.entries(feeds)) {
+      if (!this.hasInput(name)) throw new Error(`${file} has no input named '${name}' (it has: ${this.inputs.map((i) => i.name).join(', ')})`);
+      ortFeeds[name] = toOrtTensor(value, `${file} input '${name}'`);
+    }
+    for (const input of this.inputs) {
+      if (!(input.name in ortFeeds)) throw new Error(`${file} needs input '${input.name}' ${formatShape(input.shape)}, which was not given`);
+    }
+    const started = performance.now();
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await this.runtime.track(this.modelPath, () =>
+        outputNames ? this.session.run(ortFeeds, outputNames) : this.session.run(ortFeeds));
+    } catch (error) {
+      throw new Error(`onnxruntime failed running ${file} on ${this.provider}: ${messageOf(error)}`);
+    } finally {
+      this.runtime.recordRun(performance.now() - started);
+      for (const tensor of Object.values(ortFeeds)) tensor.dispose();
+    }
+    const out: Record<string, TensorValue> = {};
+    for (const [name, value] of Object.entries(results)) {
+      const tensor = value as ort.Tensor;
+      if (tensor.type !== 'float32' && tensor.type !== 'int64') {
+        throw new Error(`${file} output '${name}' is ${tensor.type}; the bundle contract wants float32 outputs`);
+      }
+      out[name] = { data: tensor.data as Float32Array | BigInt64Array, dims: tensor.dims.slice() };
+    }
+    return out;
+  }
+}
+
+/** The runtime: provider choice, session cache and timing counters. */
+export class OnnxRuntime {
+  readonly device: DeviceChoice;
+  private readonly options: OnnxRuntimeOptions;
+  private readonly cache: SessionCache<ModelSession>;
+  private readonly log: (message: string) => void;
+  private provider: Promise<ExecutionProvider> | null = null;
+  private attempts: ProviderAttempt[] = [];
+  private timings: RunTimings = { runs: 0, onnxMs: 0 };
+
+  /** @throws Error when the device is not one of auto, cpu, cuda, webgpu. */
+  constructor(options: OnnxRuntimeOptions = {}) {
+    this.device = options.device ?? 'auto';
+    if (!DEVICE_CHOICES.includes(this.device)) throw new Error(`unknown device '${String(this.device)}': use one of ${DEVICE_CHOICES.join(', ')}`);
+    this.options = options;
+    this.log = options.log ?? ((message) => console.warn(`[runtime] ${message}`));
+    const budget = options.memoryBudgetBytes ?? Math.floor(osTotalMemory() / 2);
+    this.cache = new SessionCache<ModelSession>(budget, (key, bytes) =>
+      this.log(`released ${path.basename(key)} (${(bytes / 2 ** 20).toFixed(1)} MiB) to stay within the model memory budget`));
+  }
+
+  /**
+   * The provider sessions run on, probing once: `auto` falls back cuda -> webgpu -> cpu and logs why.
+   * @throws Error when an explicitly chosen provider is unavailable, saying why and what to install.
+   */
+  resolveProvider(): Promise<ExecutionProvider> {
+    this.provider ??= this.probe().catch((error) => {
+      this.provider = null;
+      throw error;
+    });
+    return this.provider;
+  }
+
+  /** The providers tried so far and why each one was or was not used. */
+  providerAttempts(): readonly ProviderAttempt[] {
+    return this.attempts;
+  }
+
+  /**
+   * A session for the model at `modelPath`, from the cache or loaded by path (external data resolves beside it).
+   * @throws Error naming the file when it is missing or onnxruntime cannot load it.
+   */
+  async load(modelPath: string): Promise<ModelSession> {
+    const absolute = path.resolve(modelPath);
+    if (!fs.existsSync(absolute)) throw new Error(`model file not found: ${absolute}`);
+    const provider = await this.resolveProvider();
+    return this.cache.acquire(absolute, estimateModelBytes(absolute), async () => {
+      try {
+        const session = await ort.InferenceSession.create(absolute, this.sessionOptions(provider));
+        return new ModelSession(absolute, provider, session, this);
+      } catch (error) {
+        throw new Error(`onnxruntime could not load ${absolute} on ${provider}: ${messageOf(error)}`);
+      }
+    });
+  }
+
+  /** Releases one model's session (after its running inferences), or every session. */
+  async release(modelPath?: string): Promise<void> {
+    if (modelPath === undefined) await this.cache.releaseAll();
+    else await this.cache.release(path.resolve(modelPath));
+  }
+
+  /** Changes the session memory budget, evicting down to it. */
+  setMemoryBudget(bytes: number): Promise<void> {
+    return this.cache.setBudget(bytes);
+  }
+
+  cacheStats(): SessionCacheStats {
+    return this.cache.stats();
+  }
+
+  loadedModels(): string[] {
+    return this.cache.keys();
+  }
+
+  /** Cumulative time inside onnxruntime since the last reset. */
+  runTimings(): RunTimings {
+    return { ...this.timings };
+  }
+
+  resetRunTimings(): void {
+    this.timings = { runs: 0, onnxMs: 0 };
+  }
+
+  /** @internal used by ModelSession */
+  track<R>(modelPath: string, run: () => Promise<R>): Promise<R> {
+    return this.cache.withEntry(modelPath, run);
+  }
+
+  /** @internal used by ModelSession */
+  recordRun(ms: number): void {
+    this.timings.runs++;
+    this.timings.onnxMs += ms;
+  }
+
+  private sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+    const o = this.options;
+    return {
+      executionProviders: [provider],
+      graphOptimizationLevel: o.graphOptimization ?? 'all',
+      executionMode: o.executionMode ?? 'sequential',
+      ...(o.intraOpThreads !== undefined ? { intraOpNumThreads: o.intraOpThreads } : {}),
+      ...(o.interOpThreads !== undefined ? { interOpNumThreads: o.interOpThreads } : {}),
+      // warnings only: onnxruntime's info lines would flood the server log
+      logSeverityLevel: 3,
+    };
+  }
+
+  private async probe(): Promise<ExecutionProvider> {
+    const candidates = this.device === 'auto' ? PROVIDER_ORDER : [this.device];
+    this.attempts = [];
+    for (const provider of candidates) {
+      const reason = await tryProvider(provider);
+      this.attempts.push(reason === null ? { provider, ok: true } : { provider, ok: false, reason });
+      if (reason === null) {
+        if (this.device === 'auto' && provider !== PROVIDER_ORDER[0]) {
+          const skipped = this.attempts.filter((a) => !a.ok).map((a) => `${a.provider}: ${a.reason}`).join('; ');
+          this.log(`device auto: using ${provider} (${skipped})`);
+        }
+        return provider;
+      }
+      if (this.device !== 'auto') throw new Error(`device '${provider}' is not available: ${reason}`);
+    }
+    throw new Error(`no execution provider works: ${this.attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ')}`);
+  }
+}
+
+/** Which providers this onnxruntime-node build knows and whether they ship inside the npm package. */
+export function supportedBackends(): Array<{ name: string; bundled: boolean }> {
+  return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+}
+
+/** Null when a session runs on `provider`, else a sentence saying why not and what would help. */
+async function tryProvider(provider: ExecutionProvider): Promise<string | null> {
+  const known = supportedBackends().find((b) => b.name === provider);
+  if (!known) return `this onnxruntime-node build has no ${provider} provider`;
+  if (!known.bundled && !providerLibraryPresent(provider)) {
+    // Trying would only make onnxruntime print a load failure to stderr; say what is missing instead.
+    return explainProviderFailure(provider, 'the provider library is not installed', false);
+  }
+  try {
+    const session = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [provider], logSeverityLevel: 4 });
+    const x = new ort.Tensor('float32', new Float32Array([1]), [1]);
+    await session.run({ x });
+    await session.release();
+    return null;
+  } catch (error) {
+    return explainProviderFailure(provider, messageOf(error), known.bundled);
+  }
+}
+
+/** Whether onnxruntime-node's install script put the provider's shared library beside the binding. */
+function providerLibraryPresent(provider: ExecutionProvider): boolean {
+  const require = createRequire(import.meta.url);
+  const packageDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  const binDir = path.join(packageDir, 'bin', 'napi-v6', process.platform, process.arch);
+  const file = process.platform === 'win32' ? `onnxruntime_providers_${provider}.dll` : `libonnxruntime_providers_${provider}.so`;
+  return fs.existsSync(path.join(binDir, file));
+}
+
+function explainProviderFailure(provider: ExecutionProvider, message: string, bundled: boolean): string {
+  const firstLine = message.split('\n')[0]!.replace(/^.*?(Failed|failed)/, '$1').trim();
+  if (provider === 'cuda') {
+    const hint = bundled ? '' : ' (the CUDA provider is not in the npm package: run `npm install --onnxruntime-node-install=cuda12` on a machine with CUDA 12 and internet)';
+    return `CUDA provider could not start: ${firstLine}${hint}`;
+  }
+  if (provider === 'webgpu') {
+    const noAdapter = /adapter/i.test(message);
+    return noAdapter
+      ? 'WebGPU found no GPU adapter (it runs on Vulkan: a GPU with a Vulkan driver and libvulkan.so.1 are needed)'
+      : `WebGPU provider could not start: ${firstLine}`;
+  }
+  return `CPU provider could not start: ${firstLine}`;
+}
+
+/** Model file size plus its external-data files (siblings named after the model: `x.onnx.data`, `x.onnx_data`, `x.data`). */
+export function estimateModelBytes(modelPath: string): number {
+  const dir = path.dirname(modelPath);
+  const base = path.basename(modelPath);
+  const stem = base.replace(/\.onnx$/, '');
+  let bytes = fs.statSync(modelPath).size;
+  for (const name of fs.readdirSync(dir)) {
+    if (name === base) continue;
+    if (name.startsWith(`${base}.`) || name.startsWith(`${base}_`) || name === `${stem}.data` || name.startsWith(`${stem}.onnx_data`)) {
+      bytes += fs.statSync(path.join(dir, name)).size;
+    }
+  }
+  return bytes;
+}
+
+function toOrtTensor(value: TensorValue, what: string): ort.Tensor {
+  const expected = value.dims.reduce((a, b) => a * b, 1);
+  if (value.data.length !== expected) throw new Error(`${what} has ${value.data.length} values but dims [${value.dims.join(',')}]`);
+  if (value.data instanceof Float32Array) return new ort.Tensor('float32', value.data, value.dims);
+  if (value.data instanceof BigInt64Array) return new ort.Tensor('int64', value.data, value.dims);
+  throw new Error(`${what} must be a Float32Array or BigInt64Array`);
+}
+
+function describe(meta: ort.InferenceSession.ValueMetadata): IoInfo {
+  return meta.isTensor ? { name: meta.name, type: meta.type, shape: [...meta.shape] } : { name: meta.name, type: 'non-tensor', shape: [] };
+}
+
+/** `[batch,77]`-style text for messages. */
+export function formatShape(shape: ReadonlyArray<number | string>): string {
+  return `[${shape.join(',')}]`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function osTotalMemory(): number {
+  return os.totalmem();
+}
