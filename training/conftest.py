@@ -1,0 +1,7 @@
+"""Makes `import training...` work when pytest runs from the repository root (npm test)."""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
