@@ -1,0 +1,122 @@
+// The workflows shipped in workflows/, described once here and written by the builder, so their widget values
+// always follow the nodes' current input order. `node --import tsx server/cli/shipped-workflows.ts --write`
+// regenerates the JSON files; a test checks the committed files still equal what this produces.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeRegistry } from '../engine/index.js';
+import { allNodes } from '../../nodes/index.js';
+import { buildWorkflow, type TemplateNode } from './workflow-builder.js';
+
+/** The image every shipped workflow loads (copied into the data dir's input/ area by seedSampleInputs). */
+export const SAMPLE_IMAGE = 'chelsea.png';
+export const DEFAULT_BUNDLE = 'kontext-tiny';
+const SEED = 64;
+const STEPS = 14;
+const GUIDANCE = 2.5;
+
+/** Load image + model + scale + encode: the front half every template shares (ids 1-5). */
+function sourceNodes(instruction: string): TemplateNode[] {
+  return [
+    { id: 1, type: 'LoadImage', pos: [40, 60], widgets: { image: SAMPLE_IMAGE } },
+    { id: 2, type: 'KontextModelLoader', pos: [40, 420], widgets: { bundle: DEFAULT_BUNDLE } },
+    { id: 3, type: 'ImageScaleToKontext', pos: [380, 60], links: { model: [2, 0], image: [1, 0] }, widgets: { fit: 'crop' } },
+    { id: 4, type: 'KontextImageEncode', pos: [720, 60], links: { model: [2, 0], image: [3, 0] } },
+    { id: 5, type: 'KontextTextEncode', pos: [380, 300], links: { model: [2, 0] }, widgets: { instruction } },
+  ];
+}
+
+function editNodes(first: number, model: number, conditioning: number, reference: number, strength: Record<string, unknown>, y: number): TemplateNode[] {
+  const [s, p, d, v] = [first, first + 1, first + 2, first + 3];
+  return [
+    { id: s, type: 'KontextStrength', pos: [380, y], widgets: strength },
+    { id: p, type: 'KontextProjector', pos: [720, y], links: { model: [model, 0], conditioning: [conditioning, 0], strength: [s, 0] } },
+    {
+      id: d,
+      type: 'KontextDenoise',
+      pos: [1060, y - 120],
+      links: { model: [model, 0], conditioning: [conditioning, 0], reference: [reference, 0], modulation: [p, 0] },
+      widgets: { seed: SEED, steps: STEPS, guidance: GUIDANCE },
+    },
+    { id: v, type: 'KontextDecode', pos: [1400, y - 120], links: { model: [model, 0], latent: [d, 0] } },
+  ];
+}
+
+/** One edit at one strength, saved: the default workflow. */
+function kontinuousEdit(): TemplateNode[] {
+  return [
+    ...sourceNodes('make it night'),
+    ...editNodes(6, 2, 5, 4, { mode: 'single', value: 0.6 }, 560),
+    { id: 10, type: 'SaveImage', pos: [1740, 440], links: { images: [9, 0] }, widgets: { filename_prefix: 'Kontinuous_edit' } },
+    { id: 11, type: 'PreviewImage', pos: [1060, 60], links: { images: [3, 0] }, title: 'Source (scaled)' },
+  ];
+}
+
+/** A sweep of six strengths: the paper's strip, an animation and the single frames. */
+function strengthSweep(): TemplateNode[] {
+  return [
+    ...sourceNodes('turn it into a pencil sketch'),
+    ...editNodes(6, 2, 5, 4, { mode: 'sweep', start: 0, end: 1, count: 6 }, 560),
+    {
+      id: 10,
+      type: 'StrengthGrid',
+      pos: [1740, 60],
+      links: { images: [9, 0], source: [3, 0] },
+      widgets: { labels: true, columns: 0, filename_prefix: 'Kontinuous_grid' },
+    },
+    {
+      id: 11,
+      type: 'StrengthAnimation',
+      pos: [1740, 420],
+      links: { images: [9, 0], source: [3, 0] },
+      widgets: { fps: 6, ping_pong: true, format: 'webp', filename_prefix: 'Kontinuous_sweep' },
+    },
+    { id: 12, type: 'SaveImage', pos: [1740, 760], links: { images: [9, 0] }, widgets: { filename_prefix: 'Kontinuous_sweep_frame' } },
+  ];
+}
+
+/** Two edits in a row: the first edit's decoded image is the second edit's reference. */
+function chainedEdits(): TemplateNode[] {
+  return [
+    ...sourceNodes('make it sepia'),
+    ...editNodes(6, 2, 5, 4, { mode: 'single', value: 0.8 }, 560),
+    { id: 10, type: 'SaveImage', pos: [1740, 440], links: { images: [9, 0] }, widgets: { filename_prefix: 'Kontinuous_chain_first' } },
+    { id: 11, type: 'KontextImageEncode', pos: [1740, 700], links: { model: [2, 0], image: [9, 0] }, title: 'Encode First Edit' },
+    { id: 12, type: 'KontextTextEncode', pos: [380, 900], links: { model: [2, 0] }, widgets: { instruction: 'add fog' } },
+    ...editNodes(13, 2, 12, 11, { mode: 'sweep', start: 0.25, end: 1, count: 4 }, 1140),
+    {
+      id: 17,
+      type: 'StrengthGrid',
+      pos: [1740, 1020],
+      links: { images: [16, 0], source: [9, 0] },
+      widgets: { labels: true, columns: 0, filename_prefix: 'Kontinuous_chain_grid' },
+    },
+  ];
+}
+
+/** File name -> template nodes, for every shipped workflow. */
+export const SHIPPED_WORKFLOWS: Record<string, () => TemplateNode[]> = {
+  'kontinuous-edit.json': kontinuousEdit,
+  'strength-sweep.json': strengthSweep,
+  'chained-edits.json': chainedEdits,
+};
+
+/** The JSON text of a shipped workflow as the builder produces it; throws for an unknown name. */
+export function shippedWorkflowJson(name: string, registry = new NodeRegistry(allNodes)): string {
+  const template = SHIPPED_WORKFLOWS[name];
+  if (!template) throw new Error(`no shipped workflow named ${name}`);
+  // Arrays of plain values (positions, sizes, link tuples) on one line, as people read and diff them.
+  const text = JSON.stringify(buildWorkflow(registry, template()), null, 2);
+  return text.replace(/\[\s+([^[\]{}]*?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s+/).join(', ')}]`) + '\n';
+}
+
+/** The repository's workflows/ folder. */
+export const WORKFLOWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows');
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && process.argv.includes('--write')) {
+  const registry = new NodeRegistry(allNodes);
+  for (const name of Object.keys(SHIPPED_WORKFLOWS)) {
+    writeFileSync(path.join(WORKFLOWS_DIR, name), shippedWorkflowJson(name, registry));
+    console.log(`wrote workflows/${name}`);
+  }
+}
