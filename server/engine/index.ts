@@ -13,3 +13,4 @@ export { OutputCache, estimateBytes, type CacheEntry, type CacheStats, type Outp
 export { nodeSignature, stableStringify } from './signature.js';
 export { summariseInputs, summariseValue } from './summarise.js';
 export { Executor, InterruptedError, type EngineLogger, type ExecutorOptions } from './executor.js';
+export * from './workflow/index.js';

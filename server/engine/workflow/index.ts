@@ -1,0 +1,4 @@
+// UI workflow format: types, migrations and conversion to the prompt format.
+export * from './types.js';
+export * from './migrations.js';
+export * from './convert.js';
