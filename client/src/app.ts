@@ -1,0 +1,389 @@
+// The editor's core: one graph on one canvas, the open workflows (tabs) it shows, undo/redo, queueing prompts and
+// mirroring runs onto the nodes. Panels and the toolbar (ui/shell.ts) call into this; tests reach it through
+// window.kontinuous.app.
+import { LGraph, configureLiteGraph, createCanvas, type LGraphCanvas, type LGraphNode } from './litegraph-adapter.js';
+import { ApiClient, ApiError, type ObjectInfo, type PromptRejection } from './api.js';
+import { ServerConnection, type ConnectionState } from './connection.js';
+import { registerNodeClasses, widgetsOf } from './node-classes.js';
+import { carryViews, viewsById } from './node-state.js';
+import { RunTracker } from './execution/tracker.js';
+import { installErrorOverlay, refreshNodeState } from './execution/decorations.js';
+import { graphToPrompt } from './workflow/to-prompt.js';
+import { loadWorkflowInto, markPlaceholders, serialiseGraph, type Workflow } from './workflow/load.js';
+import { WorkflowTabs } from './state/tabs.js';
+import { snapshotOf } from './state/undo.js';
+import { applySeedControls } from './widgets/create-widgets.js';
+import { LiveStrength } from './strength/live.js';
+import { isStrengthNode, strengthsOfPrompt, sourceImageOfPrompt } from './strength/strengths.js';
+import type { ExplorerRun } from './ui/explorer.js';
+import { toast } from './ui/toasts.js';
+import type { Prompt } from '../../server/engine/api.js';
+
+/** Name of the workflow opened when nothing else is (shipped in workflows/). */
+export const DEFAULT_WORKFLOW = 'kontinuous-edit';
+
+export interface QueueOptions {
+  front?: boolean;
+  batch?: number;
+}
+
+/** Listeners the shell registers to redraw itself. */
+export interface AppEvents {
+  tabsChanged?(): void;
+  connection?(state: ConnectionState, reconnected: boolean): void;
+  queueChanged?(): void;
+  historyChanged?(): void;
+  explorer?(run: ExplorerRun): void;
+}
+
+/** The editor application. */
+export class App {
+  readonly api: ApiClient;
+  readonly graph = new LGraph();
+  canvas!: LGraphCanvas;
+  readonly tabs = new WorkflowTabs();
+  readonly tracker: RunTracker;
+  readonly connection: ServerConnection;
+  readonly live: LiveStrength;
+  objectInfo: ObjectInfo = {};
+  events: AppEvents = {};
+  connectionState: ConnectionState = 'connecting';
+  private checkpointPending = false;
+  private restoring = false;
+  /** Outputs of each prompt seen in `executed` events, for the strength explorer. */
+  private readonly runOutputs = new Map<string, Array<{ nodeId: string; images: import('./api.js').ImageRef[] }>>();
+  /** Prompts this page queued, for the explorer's strengths. */
+  private readonly queuedPrompts = new Map<string, Prompt>();
+
+  constructor(base = '') {
+    this.api = new ApiClient(base);
+    this.tracker = new RunTracker(this.api, () => this.graph, () => this.tabs.current?.id);
+    this.connection = new ServerConnection({
+      event: (event) => this.tracker.handle(event),
+      preview: (frame) => this.tracker.preview(frame),
+      state: (state, reconnected) => this.onConnection(state, reconnected),
+    });
+    this.live = new LiveStrength({
+      queueFront: () => this.queue({ front: true }).then((ids) => ids[0] ?? null),
+      cancelPending: (id) => this.api.deleteQueued([id]).then(() => undefined),
+    });
+    this.tracker.listen({
+      started: (id) => {
+        this.live.started(id);
+        this.events.queueChanged?.();
+      },
+      queueChanged: () => this.events.queueChanged?.(),
+      executed: (promptId, nodeId, images, output) => this.collectOutput(promptId, nodeId, images, output),
+      finished: (promptId, status, message) => this.onFinished(promptId, status, message),
+    });
+  }
+
+  /** Builds the canvas in `element`, loads node classes and the first workflow, then connects the socket. */
+  async start(element: HTMLCanvasElement, initial?: { workflow: unknown; name: string }): Promise<void> {
+    configureLiteGraph();
+    this.canvas = createCanvas(element, this.graph);
+    installErrorOverlay(this.canvas);
+    this.installChangeTracking();
+    await this.loadNodeClasses();
+    if (initial) this.openWorkflow(initial.workflow, initial.name);
+    else if (this.tabs.restore()) this.showTab(this.tabs.active, false);
+    else await this.openDefault();
+    this.connection.connect(this.api.base || undefined);
+  }
+
+  /** Fetches /object_info (retrying while the server is away) and registers node classes from it. */
+  async loadNodeClasses(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.objectInfo = await this.api.getObjectInfo();
+        break;
+      } catch (error) {
+        if (attempt === 0) toast(`Waiting for the server: ${(error as Error).message}`, 'error');
+        await new Promise((r) => setTimeout(r, Math.min(2000, 250 * (attempt + 1))));
+      }
+    }
+    registerNodeClasses(this.objectInfo, {
+      api: this.api,
+      canvas: () => this.canvas,
+      changed: (node) => this.nodeChanged(node),
+      notifyError: (message) => toast(message, 'error'),
+    });
+  }
+
+  /** Opens the shipped default workflow in a new tab. */
+  async openDefault(): Promise<void> {
+    try {
+      const workflow = await this.api.getWorkflow(DEFAULT_WORKFLOW, 'template');
+      const { unwrap } = await import('./ui/library-panel.js');
+      this.openWorkflow(unwrap(workflow), DEFAULT_WORKFLOW);
+    } catch (error) {
+      toast(`The default workflow could not be loaded (${(error as Error).message}); starting with an empty graph.`, 'error');
+      this.openWorkflow({ nodes: [], links: [], version: 0.4 }, 'untitled');
+    }
+  }
+
+  /** Opens a workflow in a new tab; invalid files are reported, never half-loaded. Returns false on failure. */
+  openWorkflow(workflow: unknown, name: string): boolean {
+    const probe = new LGraph();
+    try {
+      loadWorkflowInto(probe, workflow);
+    } catch (error) {
+      toast(`Cannot open "${name}": ${(error as Error).message}`, 'error');
+      return false;
+    }
+    this.saveActiveTab(false);
+    this.tabs.open(name, workflow);
+    this.showTab(this.tabs.active, true);
+    return true;
+  }
+
+  /** Puts tab `index` on the canvas. */
+  showTab(index: number, fitView: boolean): void {
+    const tab = this.tabs.select(index);
+    if (!tab) return;
+    this.restoring = true;
+    try {
+      const missing = loadWorkflowInto(this.graph, tab.workflow);
+      if (missing.length) toast(`Missing node types shown as placeholders: ${missing.join(', ')}. The rest of the graph works.`, 'error');
+      for (const node of this.graph.nodes) refreshNodeState(node);
+      const ds = (tab.workflow as Workflow).extra?.ds as { scale?: number; offset?: [number, number] } | undefined;
+      if (ds?.offset && ds.scale) {
+        this.canvas.ds.scale = ds.scale;
+        this.canvas.ds.offset = [...ds.offset] as [number, number];
+      } else if (fitView && this.graph.nodes.length) this.fitView();
+      tab.history.reset(snapshotOf(serialiseGraph(this.graph)));
+    } finally {
+      this.restoring = false;
+    }
+    this.canvas.setDirty(true, true);
+    this.events.tabsChanged?.();
+  }
+
+  /** Frames all nodes on the canvas. */
+  fitView(): void {
+    const xs = this.graph.nodes.flatMap((n) => [n.pos[0], n.pos[0] + n.size[0]]);
+    const ys = this.graph.nodes.flatMap((n) => [n.pos[1] - 30, n.pos[1] + n.size[1]]);
+    if (!xs.length) return;
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const el = this.canvas.canvas;
+    const scale = Math.min(1.1, Math.max(0.2, Math.min((el.clientWidth || 1200) / (x1 - x0 + 80), (el.clientHeight || 800) / (y1 - y0 + 80))));
+    this.canvas.ds.scale = scale;
+    this.canvas.ds.offset = [-x0 + 40 / scale, -y0 + 40 / scale];
+    this.canvas.setDirty(true, true);
+  }
+
+  selectTab(index: number): void {
+    if (index === this.tabs.active) return;
+    this.saveActiveTab(false);
+    this.showTab(index, false);
+  }
+
+  closeTab(index: number): void {
+    if (index === this.tabs.active) {
+      this.tabs.close(index);
+      if (this.tabs.tabs.length) this.showTab(this.tabs.active, false);
+      else void this.openDefault();
+    } else {
+      this.saveActiveTab(false);
+      this.tabs.close(index);
+    }
+    this.events.tabsChanged?.();
+  }
+
+  /** The active graph as a workflow object. */
+  workflow(): Workflow {
+    return serialiseGraph(this.graph);
+  }
+
+  private saveActiveTab(edited: boolean): void {
+    if (!this.tabs.current) return;
+    const error = this.tabs.update(this.workflow(), edited);
+    if (typeof error === 'string') toast(error, 'error');
+  }
+
+  // --- change tracking: undo snapshots and autosave ------------------------------------------------------------
+
+  private installChangeTracking(): void {
+    const el = this.canvas.canvas;
+    const schedule = () => this.scheduleCheckpoint();
+    el.addEventListener('pointerup', schedule);
+    window.addEventListener('keyup', schedule);
+    const graph = this.graph as LGraph & { onNodeAdded?: (n: LGraphNode) => void; onNodeRemoved?: () => void };
+    graph.onNodeAdded = schedule;
+    graph.onNodeRemoved = schedule;
+  }
+
+  /** A widget or a file changed on a node: checkpoint, and run live if it is a strength node. */
+  nodeChanged(node: LGraphNode): void {
+    this.scheduleCheckpoint();
+    if (isStrengthNode(node)) this.live.changed(node);
+  }
+
+  /** Records an undo step (and autosaves) after the current gesture, once. */
+  scheduleCheckpoint(): void {
+    if (this.checkpointPending || this.restoring) return;
+    this.checkpointPending = true;
+    requestAnimationFrame(() => {
+      this.checkpointPending = false;
+      this.checkpoint();
+    });
+  }
+
+  /** Records an undo step now if the graph changed; returns whether it did. */
+  checkpoint(): boolean {
+    const tab = this.tabs.current;
+    if (!tab || this.restoring) return false;
+    const workflow = this.workflow();
+    const changed = tab.history.checkpoint(snapshotOf(workflow));
+    this.tabs.update(workflow, changed);
+    if (changed) this.events.tabsChanged?.();
+    return changed;
+  }
+
+  undo(): boolean {
+    const state = this.tabs.current?.history.undo();
+    if (!state) return false;
+    this.restore(state);
+    return true;
+  }
+
+  redo(): boolean {
+    const state = this.tabs.current?.history.redo();
+    if (!state) return false;
+    this.restore(state);
+    return true;
+  }
+
+  private restore(state: string): void {
+    this.restoring = true;
+    try {
+      const views = viewsById(this.graph.nodes);
+      const ds = { scale: this.canvas.ds.scale, offset: [...this.canvas.ds.offset] };
+      this.graph.clear();
+      this.graph.configure(JSON.parse(state));
+      markPlaceholders(this.graph);
+      carryViews(views, this.graph.nodes);
+      for (const node of this.graph.nodes) refreshNodeState(node);
+      this.canvas.ds.scale = ds.scale;
+      this.canvas.ds.offset = ds.offset as [number, number];
+      this.tabs.update(this.workflow(), true);
+    } finally {
+      this.restoring = false;
+    }
+    this.canvas.setDirty(true, true);
+    this.events.tabsChanged?.();
+  }
+
+  // --- running ------------------------------------------------------------------------------------------------
+
+  /** Queues the active graph `batch` times; returns the prompt ids. Validation errors are shown on their nodes. */
+  async queue(options: QueueOptions = {}): Promise<string[]> {
+    const ids: string[] = [];
+    const batch = Math.max(1, Math.min(100, Math.round(options.batch ?? 1)));
+    for (let i = 0; i < batch; i++) {
+      const { prompt, skipped } = graphToPrompt(this.graph);
+      const skippedIds = Object.keys(skipped);
+      if (skippedIds.length && i === 0) toast(`Left out of this run: ${skippedIds.map((id) => `node ${id} (${skipped[id]})`).join('; ')}`, 'error');
+      this.tracker.clearNodeStates();
+      try {
+        const answer = await this.api.queuePrompt(prompt, { clientId: this.connection.clientId, workflow: this.workflow(), front: options.front });
+        this.tracker.own(answer.prompt_id, this.tabs.current?.id ?? '');
+        this.queuedPrompts.set(answer.prompt_id, prompt);
+        ids.push(answer.prompt_id);
+        if (answer.node_errors && Object.keys(answer.node_errors).length) this.tracker.showValidationErrors(answer.node_errors);
+      } catch (error) {
+        this.reportQueueError(error);
+        break;
+      }
+      for (const node of this.graph.nodes) applySeedControls(node);
+    }
+    this.scheduleCheckpoint();
+    this.events.queueChanged?.();
+    return ids;
+  }
+
+  private reportQueueError(error: unknown): void {
+    if (error instanceof ApiError && error.status === 400 && error.body && typeof error.body === 'object') {
+      const rejection = error.body as PromptRejection;
+      const shown = this.tracker.showValidationErrors(rejection.node_errors ?? {});
+      const message = rejection.error?.message ?? 'the prompt is invalid';
+      toast(shown ? `${message} The nodes with problems are marked in red.` : `${message} ${rejection.error?.details ?? ''}`, 'error');
+      return;
+    }
+    toast((error as Error).message, 'error');
+  }
+
+  private collectOutput(promptId: string, nodeId: string, images: import('./api.js').ImageRef[], output: Record<string, unknown>): void {
+    if (!images.length || (output.animated as boolean[] | undefined)?.some(Boolean)) return;
+    const list = this.runOutputs.get(promptId) ?? [];
+    list.push({ nodeId, images });
+    this.runOutputs.set(promptId, list);
+  }
+
+  private onFinished(promptId: string, status: string, message?: string): void {
+    if (status === 'error' && message) toast(message, 'error');
+    if (status === 'interrupted') toast('Run interrupted.', 'info');
+    const outputs = this.runOutputs.get(promptId);
+    this.runOutputs.delete(promptId);
+    const prompt = this.queuedPrompts.get(promptId);
+    this.queuedPrompts.delete(promptId);
+    if (status === 'success' && outputs && prompt) {
+      const sweep = outputs.filter((o) => o.images.length > 1).sort((a, b) => b.images.length - a.images.length)[0];
+      if (sweep) this.events.explorer?.(this.explorerRun(promptId, prompt, sweep.images));
+    }
+    this.events.queueChanged?.();
+    this.events.historyChanged?.();
+  }
+
+  private explorerRun(promptId: string, prompt: Prompt, images: import('./api.js').ImageRef[]): ExplorerRun {
+    const strengths = strengthsOfPrompt(prompt);
+    const source = sourceImageOfPrompt(prompt);
+    const slash = source?.lastIndexOf('/') ?? -1;
+    return {
+      promptId,
+      frames: images.map((image, i) => ({ image, strength: strengths && strengths.length === images.length ? strengths[i]! : null })),
+      source: source ? { filename: source.slice(slash + 1), subfolder: slash >= 0 ? source.slice(0, slash) : '', type: 'input' } : undefined,
+    };
+  }
+
+  private onConnection(state: ConnectionState, reconnected: boolean): void {
+    this.connectionState = state;
+    if (state === 'connected' && reconnected) {
+      toast('Reconnected to the server.', 'success');
+      // A restarted server may have a different node set; the queue and history are re-read either way.
+      void this.api.getObjectInfo().then((info) => {
+        if (JSON.stringify(Object.keys(info).sort()) !== JSON.stringify(Object.keys(this.objectInfo).sort())) {
+          this.objectInfo = info;
+          toast('The server has a different set of nodes now; reopen the tab to use them.', 'info');
+        }
+      }).catch(() => undefined);
+    }
+    this.events.connection?.(state, reconnected);
+    if (state === 'connected') {
+      this.events.queueChanged?.();
+      this.events.historyChanged?.();
+    }
+  }
+
+  /** The API-format prompt of the active graph (for scripts). */
+  exportPrompt(): Prompt {
+    return graphToPrompt(this.graph).prompt;
+  }
+
+  /** The strength nodes of the active graph. */
+  strengthNodes(): LGraphNode[] {
+    return this.graph.nodes.filter(isStrengthNode);
+  }
+
+  /** Sets a widget by node id and name as a user would (checkpoint, live run); throws if either is unknown. */
+  setWidget(nodeId: number | string, name: string, value: unknown): void {
+    const node = this.graph.getNodeById(nodeId as never) ?? this.graph.getNodeById(Number(nodeId) as never);
+    if (!node) throw new Error(`no node ${nodeId} in the graph`);
+    const widget = widgetsOf(node).find((w) => w.name === name);
+    if (!widget) throw new Error(`node ${nodeId} (${node.type}) has no widget "${name}"`);
+    widget.value = value;
+    widget.callback?.(value);
+    this.nodeChanged(node);
+    this.canvas.setDirty(true, true);
+  }
+}

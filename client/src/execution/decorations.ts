@@ -1,0 +1,62 @@
+// How execution state shows on nodes: a green outline on the running node (with litegraph's progress bar), a
+// "cached" badge, and for errors a red outline, an error badge and the message itself drawn under the node.
+import { LGraphBadge, type LGraphCanvas, type LGraphNode } from '../litegraph-adapter.js';
+import { viewOf } from '../node-state.js';
+
+/** Rebuilds a node's badges and outline from its view state. */
+export function refreshNodeState(node: LGraphNode): void {
+  const view = viewOf(node);
+  const badges: LGraphBadge[] = [];
+  if (view.missingType) badges.push(new LGraphBadge({ text: 'missing node type', bgColor: '#b62324', fgColor: '#fff' }));
+  else if (view.error) badges.push(new LGraphBadge({ text: '⚠ error', bgColor: '#b62324', fgColor: '#fff' }));
+  if (view.cached) badges.push(new LGraphBadge({ text: 'cached', bgColor: '#30363d', fgColor: '#8b949e' }));
+  if (view.running) badges.push(new LGraphBadge({ text: 'running', bgColor: '#1f6f3f', fgColor: '#fff' }));
+  node.badges = badges;
+  node.has_errors = Boolean(view.error || view.missingType);
+  const styles = node.strokeStyles as Record<string, (this: LGraphNode) => unknown>;
+  styles.running ??= function (this: LGraphNode) {
+    return viewOf(this).running ? { color: '#3fb950', lineWidth: 3, padding: 6 } : undefined;
+  };
+  node.setDirtyCanvas(true, true);
+}
+
+function wrap(ctx: CanvasRenderingContext2D, text: string, width: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    const candidate = line ? `${line} ${word}` : word;
+    if (ctx.measureText(candidate).width > width && line) {
+      lines.push(line);
+      line = word;
+      if (lines.length === maxLines) break;
+    } else line = candidate;
+  }
+  if (lines.length < maxLines && line) lines.push(line);
+  return lines;
+}
+
+/** Draws error messages under their nodes, in graph space, after litegraph drew the nodes. */
+export function installErrorOverlay(canvas: LGraphCanvas): void {
+  const previous = canvas.onDrawForeground;
+  canvas.onDrawForeground = (ctx, area) => {
+    previous?.(ctx, area);
+    for (const node of canvas.graph?.nodes ?? []) {
+      const message = viewOf(node).error;
+      if (!message || node.flags?.collapsed) continue;
+      ctx.save();
+      ctx.font = '12px sans-serif';
+      const width = Math.max(node.size[0], 220);
+      const lines = wrap(ctx, message, width - 16, 5);
+      const top = node.pos[1] + node.size[1] + 8;
+      ctx.fillStyle = 'rgba(90, 18, 18, 0.92)';
+      ctx.strokeStyle = '#f85149';
+      ctx.beginPath();
+      ctx.roundRect(node.pos[0], top, width, lines.length * 15 + 10, 6);
+      ctx.fill();
+      ctx.stroke();
+      ctx.fillStyle = '#ffdcd7';
+      lines.forEach((text, i) => ctx.fillText(text, node.pos[0] + 8, top + 17 + i * 15));
+      ctx.restore();
+    }
+  };
+}

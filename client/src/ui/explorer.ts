@@ -1,0 +1,103 @@
+// The strength explorer: after a sweep, every edit of the batch with its strength. A scrubber moves through them
+// instantly (all frames are preloaded), the strip shows source and edits side by side as in the paper, the
+// animation plays them back and forth, and any frame can be saved.
+import type { ApiClient, ImageRef } from '../api.js';
+import { download, h, replaceChildren } from './dom.js';
+
+export interface ExplorerFrame {
+  image: ImageRef;
+  strength: number | null;
+}
+
+export interface ExplorerRun {
+  promptId: string;
+  frames: ExplorerFrame[];
+  source?: ImageRef;
+}
+
+/** The explorer panel; `element` goes into the sidebar. */
+export class StrengthExplorer {
+  readonly element: HTMLElement;
+  run?: ExplorerRun;
+  index = 0;
+  private images: HTMLImageElement[] = [];
+  private timer?: ReturnType<typeof setInterval>;
+  private direction = 1;
+  private readonly main = h('img', { class: 'kx-explorer-main', alt: 'edit at the selected strength' });
+  private readonly label = h('div', { class: 'kx-explorer-label' });
+  private readonly scrubber = h('input', { type: 'range', min: '0', max: '0', step: '1', value: '0', class: 'kx-explorer-scrubber', 'aria-label': 'strength' });
+  private readonly strip = h('div', { class: 'kx-explorer-strip' });
+  private readonly playButton = h('button', { class: 'kx-button' }, 'Play');
+  private readonly body = h('div', { class: 'kx-explorer-body' });
+  private readonly empty = h('p', { class: 'kx-muted' }, 'Run a sweep (Strength mode "sweep" or "list") and its edits appear here: scrub through strengths, compare them in a strip, play them as an animation, save any frame.');
+
+  constructor(private readonly api: ApiClient, private readonly onFilled?: () => void) {
+    this.scrubber.addEventListener('input', () => this.show(Number(this.scrubber.value)));
+    this.playButton.addEventListener('click', () => (this.timer ? this.stop() : this.play()));
+    const save = h('button', { class: 'kx-button', onClick: () => void this.saveFrame() }, 'Save frame');
+    this.body.append(this.main, this.label, this.scrubber, h('div', { class: 'kx-row' }, this.playButton, save), h('h4', {}, 'Strip'), this.strip);
+    this.element = h('section', { class: 'kx-explorer' }, this.empty, this.body);
+    this.body.hidden = true;
+  }
+
+  /** Shows a new sweep; frames are sorted by strength. */
+  fill(run: ExplorerRun): void {
+    this.stop();
+    const frames = [...run.frames].sort((a, b) => (a.strength ?? 0) - (b.strength ?? 0));
+    this.run = { ...run, frames };
+    this.images = frames.map((f) => Object.assign(new Image(), { src: this.api.viewUrl(f.image) }));
+    this.scrubber.max = String(frames.length - 1);
+    const cells: Node[] = [];
+    if (run.source) {
+      const src = this.api.viewUrl(run.source);
+      cells.push(h('figure', { class: 'kx-strip-cell kx-strip-source' }, h('img', { src, alt: 'source' }), h('figcaption', {}, 'source')));
+    }
+    frames.forEach((frame, i) => {
+      const caption = frame.strength == null ? `#${i + 1}` : `s = ${frame.strength.toFixed(2)}`;
+      cells.push(h('figure', { class: 'kx-strip-cell', 'data-index': String(i), onClick: () => this.show(i) }, h('img', { src: this.api.viewUrl(frame.image), alt: caption }), h('figcaption', {}, caption)));
+    });
+    replaceChildren(this.strip, ...cells);
+    this.empty.hidden = true;
+    this.body.hidden = false;
+    this.show(0);
+    this.onFilled?.();
+  }
+
+  /** Shows frame i (clamped). */
+  show(i: number): void {
+    if (!this.run) return;
+    this.index = Math.max(0, Math.min(this.run.frames.length - 1, i));
+    const frame = this.run.frames[this.index]!;
+    this.main.src = this.images[this.index]!.src;
+    this.scrubber.value = String(this.index);
+    this.label.textContent = frame.strength == null ? `frame ${this.index + 1} of ${this.run.frames.length}` : `strength ${frame.strength.toFixed(2)}  (${this.index + 1} of ${this.run.frames.length})`;
+    this.strip.querySelectorAll('.kx-strip-cell').forEach((cell) => cell.classList.toggle('kx-selected', cell.getAttribute('data-index') === String(this.index)));
+  }
+
+  /** Plays the frames back and forth. */
+  play(fps = 6): void {
+    if (!this.run || this.run.frames.length < 2) return;
+    this.playButton.textContent = 'Pause';
+    this.timer = setInterval(() => {
+      const last = this.run!.frames.length - 1;
+      if (this.index + this.direction > last || this.index + this.direction < 0) this.direction = -this.direction;
+      this.show(this.index + this.direction);
+    }, 1000 / fps);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.playButton.textContent = 'Play';
+  }
+
+  /** Downloads the current frame, named after its strength. */
+  async saveFrame(): Promise<void> {
+    const frame = this.run?.frames[this.index];
+    if (!frame) return;
+    const response = await fetch(this.api.viewUrl(frame.image));
+    const blob = await response.blob();
+    const suffix = frame.strength == null ? String(this.index + 1) : frame.strength.toFixed(2);
+    download(blob, `kontinuous-strength-${suffix}.png`);
+  }
+}

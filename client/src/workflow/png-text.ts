@@ -1,0 +1,33 @@
+// Reads tEXt (and uncompressed iTXt) chunks from a PNG, to restore the workflow a saved image carries. Small on
+// purpose: the signature, then length-type-data-crc records until IEND; keywords are Latin-1, text is UTF-8.
+
+const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+
+/** Returns the text chunks of a PNG by keyword; throws if the bytes are not a PNG. */
+export function readPngText(bytes: Uint8Array): Record<string, string> {
+  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new Error('not a PNG file (bad signature)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const utf8 = new TextDecoder('utf-8');
+  const latin1 = new TextDecoder('latin1');
+  const out: Record<string, string> = {};
+  let offset = 8;
+  while (offset + 8 <= bytes.length) {
+    const length = view.getUint32(offset);
+    const type = latin1.decode(bytes.subarray(offset + 4, offset + 8));
+    const data = bytes.subarray(offset + 8, Math.min(bytes.length, offset + 8 + length));
+    if (type === 'tEXt') {
+      const zero = data.indexOf(0);
+      if (zero > 0) out[latin1.decode(data.subarray(0, zero))] = utf8.decode(data.subarray(zero + 1));
+    } else if (type === 'iTXt') {
+      // keyword \0 compression-flag compression-method language \0 translated \0 text
+      const zero = data.indexOf(0);
+      if (zero > 0 && data[zero + 1] === 0) {
+        const lang = data.indexOf(0, zero + 3);
+        const translated = lang >= 0 ? data.indexOf(0, lang + 1) : -1;
+        if (translated >= 0) out[latin1.decode(data.subarray(0, zero))] = utf8.decode(data.subarray(translated + 1));
+      }
+    } else if (type === 'IEND') break;
+    offset += 12 + length;
+  }
+  return out;
+}
