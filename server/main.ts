@@ -1,0 +1,68 @@
+// `npm start`: parses flags and environment, starts the server, prints its URL, and shuts down gracefully on
+// SIGINT/SIGTERM (the running prompt finishes or is checkpointed back to the queue; sockets and the database close).
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { allNodes } from '../nodes/index.js';
+import { createServer } from './app.js';
+import { ConfigError, isLoopbackHost, parseConfig, REPO_DIR } from './config.js';
+import type { NodeDefinition } from './engine/node-definition.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(error.message.startsWith('Usage:') ? 0 : 2);
+    }
+    throw error;
+  }
+  let nodes: NodeDefinition[] = allNodes;
+  // Test-only stub nodes (a slow node for the crash test); never part of the product's registry by default.
+  if (process.env.KONTINUOUS_TEST_NODES === '1') {
+    const fixtures = (await import(pathToFileURL(path.join(REPO_DIR, 'test', 'fixtures', 'test-nodes.ts')).href)) as { testNodes: NodeDefinition[] };
+    nodes = [...allNodes, ...fixtures.testNodes];
+    console.warn('KONTINUOUS_TEST_NODES=1: test stub nodes are registered');
+  }
+  if (!isLoopbackHost(config.host) && !config.token) {
+    console.warn(`WARNING: listening on ${config.host} without an auth token (--insecure): anyone who can reach this port can run prompts and read outputs.`);
+  }
+  const server = createServer({ config, nodes });
+  if (server.context.recoveredAfterCrash.length > 0) {
+    console.warn(`Recovered after an unclean stop: ${server.context.recoveredAfterCrash.length} prompt(s) that were running are recorded as interrupted in history.`);
+  }
+  const { url } = await server.listen();
+  console.log(`Kontinuous Studio listening on ${url}`);
+  console.log(`Data dir: ${config.dataDir} (pending prompts: ${server.context.store.pendingCount})`);
+  if (config.open) {
+    const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+    spawn(opener, [config.token ? `${url}?token=${encodeURIComponent(config.token)}` : url], { stdio: 'ignore', detached: true }).on('error', () => {
+      console.warn(`could not open a browser; visit ${url}`);
+    }).unref();
+  }
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      console.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: finishing the running prompt (up to ${config.shutdownGraceSeconds}s), then closing.`);
+    server.close().then(
+      () => process.exit(0),
+      (error) => {
+        console.error('shutdown failed:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error('Kontinuous Studio failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});
