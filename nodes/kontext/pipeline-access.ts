@@ -1,6 +1,9 @@
 // PROVISIONAL: the one place the Kontext nodes reach the runtime (server/runtime/kontext-pipeline.ts) through
 // the `models` service, so an API change touches this file only.
 import type { NodeServices } from '../../server/engine/node-definition.js';
+import path from 'node:path';
+import { REPO_DIR } from '../../server/config.js';
+import { BundleRegistry } from '../../server/runtime/bundles.js';
 import type { FloatTensor, Resolution } from './math/index.js';
 
 export interface KontextHandle {
@@ -46,11 +49,7 @@ export function kontextPipeline(services: NodeServices): KontextPipelineApi {
   return api;
 }
 
-/** Bundle names for the loader's picker (empty until a host registers its registry). */
-let bundleLister: () => readonly string[] = () => [];
-export function setBundleLister(lister: () => readonly string[]): void {
-  bundleLister = lister;
-}
+/** Bundle names for the loader's picker when no host bound its own list (see bind-choices.ts): models/ only. */
 export function bundleChoices(): readonly string[] {
-  return bundleLister();
+  return new BundleRegistry([path.join(REPO_DIR, 'models')]).names();
 }
