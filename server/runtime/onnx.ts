@@ -176,6 +176,8 @@ export class OnnxRuntime {
    */
   async load(modelPath: string): Promise<ModelSession> {
     const absolute = path.resolve(modelPath);
+    // A cached session answers without touching the disk: the denoise loop asks once per step.
+    if (this.cache.has(absolute)) return this.cache.acquire(absolute, 0, () => Promise.reject(new Error('unreachable')));
     if (!fs.existsSync(absolute)) throw new Error(`model file not found: ${absolute}`);
     const provider = await this.resolveProvider();
     return this.cache.acquire(absolute, estimateModelBytes(absolute), async () => {

@@ -1,0 +1,89 @@
+// The Kontext sampling loop, independent of where the velocity comes from: noise from the seed (the same for
+// every item of a batch), the shifted sigma schedule, reference tokens appended after the target tokens each
+// step and the velocity sliced back to the target, Euler updates, x0 previews, abort between steps.
+import { eulerStep, predictCleanLatent } from '../../nodes/kontext/math/euler.js';
+import { gaussianNoise } from '../../nodes/kontext/math/noise.js';
+import { packLatent, unpackTokens } from '../../nodes/kontext/math/packing.js';
+import { jointImageIds, referenceIds, targetIds } from '../../nodes/kontext/math/position-ids.js';
+import { sigmaSchedule, type SchedulerConfig } from '../../nodes/kontext/math/schedule.js';
+import type { FloatTensor } from '../../nodes/kontext/math/tensor.js';
+
+/** One transformer call: hidden [K,N+Nr,P], ids [N+Nr,3], sigma for every item -> velocity [K,N+Nr,P]. */
+export type VelocityFunction = (hidden: FloatTensor, imgIds: Float32Array, sigma: number) => Promise<FloatTensor>;
+
+export interface LoopRequest {
+  /** Items in the batch (strengths of a sweep). */
+  batch: number;
+  latentChannels: number;
+  /** Target latent grid (height/downscale, width/downscale). */
+  latentHeight: number;
+  latentWidth: number;
+  /** Scaled reference latent, [1,C,h',w'] (shared) or [K,C,h',w'] (one per item). */
+  reference: FloatTensor;
+  seed: number | bigint;
+  steps: number;
+  scheduler: SchedulerConfig;
+}
+
+export interface LoopCallbacks {
+  signal?: AbortSignal;
+  /** After step `step` (1-based) of `steps`, with the predicted clean latent [K,C,h,w] (scaled). */
+  onStep?: (step: number, steps: number, x0: FloatTensor) => void | Promise<void>;
+  /** After each step's update, before onStep (cheap: no x0 is computed for it). */
+  afterStep?: (step: number) => void;
+}
+
+/**
+ * Runs the sampler and returns the final scaled latent [K,C,h,w].
+ * @throws the signal's reason when aborted (checked before every step), or Error on inconsistent shapes.
+ */
+export async function runDenoiseLoop(request: LoopRequest, velocityOf: VelocityFunction, callbacks: LoopCallbacks = {}): Promise<FloatTensor> {
+  const { batch, latentChannels: channels, latentHeight: h, latentWidth: w } = request;
+  const { signal, onStep, afterStep } = callbacks;
+  if (h % 2 !== 0 || w % 2 !== 0) throw new Error(`the target latent grid ${h}x${w} must be even (image sides a multiple of twice the VAE downscale)`);
+  const [refBatch, refChannels, refH, refW] = request.reference.dims as [number, number, number, number];
+  if (request.reference.dims.length !== 4 || refChannels !== channels) {
+    throw new Error(`the reference latent must be [B,${channels},h,w], got [${request.reference.dims.join(',')}]`);
+  }
+  if (refBatch !== 1 && refBatch !== batch) throw new Error(`the reference latent has batch ${refBatch}; it must be 1 or the ${batch} items being denoised`);
+
+  const refTokens = packLatent(request.reference);
+  const targetCount = (h / 2) * (w / 2);
+  const refCount = (refH / 2) * (refW / 2);
+  const width = channels * 4;
+  const imgIds = jointImageIds(targetIds(h, w), referenceIds(refH, refW));
+  const sigmas = sigmaSchedule(request.steps, targetCount, request.scheduler);
+
+  // One noise draw, copied to every item: a sweep differs only in its strength.
+  const noise = packLatent({ data: gaussianNoise(request.seed, channels * h * w), dims: [1, channels, h, w] });
+  const targetItem = targetCount * width;
+  const refItem = refCount * width;
+  const jointItem = targetItem + refItem;
+  const x = new Float32Array(batch * targetItem);
+  for (let k = 0; k < batch; k++) x.set(noise.data, k * targetItem);
+
+  const hidden = new Float32Array(batch * jointItem);
+  for (let k = 0; k < batch; k++) {
+    const ref = refBatch === 1 ? refTokens.data : refTokens.data.subarray(k * refItem, (k + 1) * refItem);
+    hidden.set(ref, k * jointItem + targetItem);
+  }
+
+  for (let i = 0; i < request.steps; i++) {
+    signal?.throwIfAborted();
+    for (let k = 0; k < batch; k++) hidden.set(x.subarray(k * targetItem, (k + 1) * targetItem), k * jointItem);
+    const velocity = await velocityOf({ data: hidden, dims: [batch, targetCount + refCount, width] }, imgIds, sigmas[i]!);
+    if (velocity.data.length !== hidden.length) {
+      throw new Error(`the transformer returned velocity [${velocity.dims.join(',')}], expected [${batch},${targetCount + refCount},${width}]`);
+    }
+    const x0 = onStep ? new Float32Array(x.length) : null;
+    for (let k = 0; k < batch; k++) {
+      const xk = x.subarray(k * targetItem, (k + 1) * targetItem);
+      const vk = velocity.data.subarray(k * jointItem, k * jointItem + targetItem);
+      if (x0) x0.set(predictCleanLatent(xk, vk, sigmas[i]!), k * targetItem);
+      eulerStep(xk, vk, sigmas[i]!, sigmas[i + 1]!);
+    }
+    afterStep?.(i + 1);
+    if (onStep && x0) await onStep(i + 1, request.steps, unpackTokens({ data: x0, dims: [batch, targetCount, width] }, h, w));
+  }
+  return unpackTokens({ data: x, dims: [batch, targetCount, width] }, h, w);
+}
