@@ -30,14 +30,30 @@ export function linkedSources(prompt: Prompt, nodeId: string): string[] {
   return out;
 }
 
+/** Source ids of a node, in input order; pass a memoised one (see `sourceIndex`) to walk a graph repeatedly. */
+export type SourcesOf = (id: string) => readonly string[];
+
+/** Memoised `linkedSources` for one prompt: validation walks the graph several times. */
+export function sourceIndex(prompt: Prompt): SourcesOf {
+  const memo = new Map<string, string[]>();
+  return (id) => {
+    let s = memo.get(id);
+    if (s === undefined) {
+      s = linkedSources(prompt, id);
+      memo.set(id, s);
+    }
+    return s;
+  };
+}
+
 /** Every node some of `roots` needs, roots included (links to absent nodes are ignored). */
-export function ancestorsOf(prompt: Prompt, roots: Iterable<string>): Set<string> {
+export function ancestorsOf(prompt: Prompt, roots: Iterable<string>, sources: SourcesOf = (id) => linkedSources(prompt, id)): Set<string> {
   const seen = new Set<string>();
   const stack: string[] = [];
   for (const r of roots) if (r in prompt && !seen.has(r)) { seen.add(r); stack.push(r); }
   while (stack.length > 0) {
     const id = stack.pop() as string;
-    for (const src of linkedSources(prompt, id)) {
+    for (const src of sources(id)) {
       if (!seen.has(src) && src in prompt) { seen.add(src); stack.push(src); }
     }
   }
@@ -48,7 +64,7 @@ export function ancestorsOf(prompt: Prompt, roots: Iterable<string>): Set<string
  * Strongly connected components of size > 1 (or self-links) among `nodes`: the dependency cycles, each
  * listed in link order. Iterative Tarjan so a 10,000-node chain cannot overflow the stack.
  */
-export function findCycles(prompt: Prompt, nodes: Iterable<string>): string[][] {
+export function findCycles(prompt: Prompt, nodes: Iterable<string>, sources: SourcesOf = (id) => linkedSources(prompt, id)): string[][] {
   const members = new Set(nodes);
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -56,7 +72,7 @@ export function findCycles(prompt: Prompt, nodes: Iterable<string>): string[][] 
   const sccStack: string[] = [];
   const cycles: string[][] = [];
   let counter = 0;
-  const edges = (id: string) => linkedSources(prompt, id).filter((s) => members.has(s));
+  const edges = (id: string) => sources(id).filter((s) => members.has(s));
   for (const start of members) {
     if (index.has(start)) continue;
     const work: Array<{ id: string; next: string[]; i: number }> = [];
@@ -102,16 +118,22 @@ export function findCycles(prompt: Prompt, nodes: Iterable<string>): string[][] 
  * Nodes needed by `outputs` in execution order: each node after all its sources, visiting outputs in the
  * given order and inputs in declaration order (deterministic). Assumes no cycles (validation rejects them).
  */
-export function executionOrder(prompt: Prompt, outputs: readonly string[], stopAt?: (id: string) => boolean): string[] {
+export function executionOrder(
+  prompt: Prompt,
+  outputs: readonly string[],
+  stopAt?: (id: string) => boolean,
+  sources: SourcesOf = (id) => linkedSources(prompt, id),
+): string[] {
   const order: string[] = [];
   const state = new Map<string, 1 | 2>(); // 1 = open, 2 = done
+  const none: readonly string[] = [];
   for (const root of outputs) {
     if (!(root in prompt) || state.has(root)) continue;
-    const work: Array<{ id: string; next: string[]; i: number }> = [];
+    const work: Array<{ id: string; next: readonly string[]; i: number }> = [];
     const open = (id: string) => {
       state.set(id, 1);
       const stop = stopAt?.(id) ?? false;
-      work.push({ id, next: stop ? [] : linkedSources(prompt, id), i: 0 });
+      work.push({ id, next: stop ? none : sources(id), i: 0 });
     };
     open(root);
     while (work.length > 0) {

@@ -2,7 +2,7 @@
 // (with the nodes named), and failing outputs are dropped while valid ones still run.
 import type { ComfyError, NodeErrors, Prompt, PromptNode, ValidationResult } from './api.js';
 import { errors } from './errors.js';
-import { ancestorsOf, executionOrder, findCycles, isLinkValue, unwrapLiteral } from './graph.js';
+import { ancestorsOf, executionOrder, findCycles, isLinkValue, sourceIndex, unwrapLiteral } from './graph.js';
 import { describeInput, isWidgetType, orderedInputs } from './inputs.js';
 import type { NodeDefinition, NodeInputs, NodeServices } from './node-definition.js';
 import type { NodeRegistry } from './registry.js';
@@ -49,14 +49,15 @@ export async function validatePrompt(
   }
   if (outputs.length === 0) return reject(errors.noOutputs());
 
-  const needed = ancestorsOf(graph, outputs);
+  const sources = sourceIndex(graph);
+  const needed = ancestorsOf(graph, outputs, sources);
   const ownErrors = new Map<string, ComfyError[]>();
   const addError = (id: string, e: ComfyError) => {
     const list = ownErrors.get(id);
     if (list) list.push(e);
     else ownErrors.set(id, [e]);
   };
-  for (const cycle of findCycles(graph, needed)) {
+  for (const cycle of findCycles(graph, needed, sources)) {
     const e = errors.dependencyCycle(cycle);
     for (const id of cycle) addError(id, e);
   }
@@ -76,11 +77,11 @@ export async function validatePrompt(
   // A node is valid when it has no errors and every node it links to is valid. Sources come first in this
   // order except inside cycles, whose members already carry errors.
   const valid = new Map<string, boolean>();
-  for (const id of executionOrder(graph, outputs)) {
+  for (const id of executionOrder(graph, outputs, undefined, sources)) {
     let ok = !ownErrors.has(id);
     if (ok) {
-      for (const value of Object.values(graph[id].inputs)) {
-        if (isLinkValue(value) && valid.get(String(value[0])) !== true) { ok = false; break; }
+      for (const src of sources(id)) {
+        if (valid.get(src) !== true) { ok = false; break; }
       }
     }
     valid.set(id, ok);
@@ -90,7 +91,7 @@ export async function validatePrompt(
   const node_errors: Record<string, NodeErrors> = {};
   for (const out of outputs) {
     if (valid.get(out)) { good.push(out); continue; }
-    for (const id of ancestorsOf(graph, [out])) {
+    for (const id of ancestorsOf(graph, [out], sources)) {
       const errs = ownErrors.get(id);
       if (!errs) continue;
       const entry = (node_errors[id] ??= { errors: errs, dependent_outputs: [], class_type: graph[id].class_type });
