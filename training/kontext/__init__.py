@@ -11,6 +11,6 @@ from .transformer import KontextTransformer, load_transformer_state
 from .projector import StrengthProjector
 from .vae import AutoencoderKL
 from .text_encoders import ClipTextEncoder, T5Encoder
-from .tokenizer import WordTokenizer, build_vocab, pre_tokenize, tokenizer_json
+from .tokenizer import WordTokenizer, build_vocab, pre_tokenize, tokenizer_json, tiny_vocab
 from .packing import pack_latents, unpack_latents, image_ids, text_ids, kontext_ids
 from .models import KontextModels, build_models, save_checkpoint, load_checkpoint, config_to_dict, config_from_dict

@@ -241,7 +241,7 @@ def tiny(vocab_size: int = 512) -> KontextConfig:
     )
 
 
-def fixture(vocab_size: int = 64) -> KontextConfig:
+def fixture(vocab_size: int = 128) -> KontextConfig:
     """Random-weight test bundle: the smallest config that still exercises every code path."""
     cfg = tiny(vocab_size)
     cfg.name, cfg.display_name = "kontext-fixture", "Kontext Fixture (random weights)"

@@ -11,6 +11,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def as_dtype(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """x.to(dtype) that emits nothing when x already has it: chains of no-op Casts in an ONNX graph trip an
+    onnxruntime graph optimisation (seen with onnxruntime-node 1.30: "input ... is not ... output of a previous
+    node")."""
+    return x if x.dtype == dtype else x.to(dtype)
+
+
 class LoRALinear(nn.Linear):
     """nn.Linear plus an optional unmerged low-rank update, scaled at call time.
 
@@ -33,7 +40,7 @@ class LoRALinear(nn.Linear):
         out = F.linear(x, self.weight, self.bias)
         if self.lora_rank > 0 and lora_scale is not None:
             delta = self.lora_B(self.lora_A(x))
-            out = out + delta * (lora_scale.to(out.dtype) * self.lora_scaling)
+            out = out + delta * (as_dtype(lora_scale, out.dtype) * self.lora_scaling)
         return out
 
 
@@ -51,16 +58,32 @@ class RMSNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = x.dtype
-        xf = x.float()
+        xf = as_dtype(x, torch.float32)
         xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
-        return xf.to(dtype) * self.weight.to(dtype)
+        return as_dtype(xf, dtype) * as_dtype(self.weight, dtype)
+
+
+class PlainLayerNorm(nn.Module):
+    """LayerNorm without affine parameters, written out: torch 1.13 exports nn.LayerNorm(affine=False) at opset
+    17 as a LayerNormalization node with an empty scale input, which the ONNX checker rejects."""
+
+    def __init__(self, dim: int, eps: float = 1e-6):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dtype = x.dtype
+        xf = as_dtype(x, torch.float32)
+        centred = xf - xf.mean(-1, keepdim=True)
+        return as_dtype(centred * torch.rsqrt(centred.pow(2).mean(-1, keepdim=True) + self.eps), dtype)
 
 
 def timestep_sinusoid(t: torch.Tensor, dim: int = 256, max_period: float = 10000.0) -> torch.Tensor:
     """[B] -> [B, dim] as [cos, sin] of t * exp(-ln(max_period) * k / half) (FLUX's flip_sin_to_cos layout)."""
     half = dim // 2
     exponent = -math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half
-    args = t.float()[:, None] * torch.exp(exponent)[None, :]
+    args = as_dtype(t, torch.float32)[:, None] * torch.exp(exponent)[None, :]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
@@ -70,7 +93,7 @@ def rope_cos_sin(ids: torch.Tensor, axes_dim: Sequence[int], theta: float) -> Tu
     n = ids.shape[0]
     for axis, d in enumerate(axes_dim):
         freqs = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float32, device=ids.device) / d))
-        angles = ids[:, axis:axis + 1].float() * freqs[None, :]            # [N, d/2]
+        angles = as_dtype(ids[:, axis:axis + 1], torch.float32) * freqs[None, :]            # [N, d/2]
         cos = torch.stack([angles.cos(), angles.cos()], dim=-1).reshape(n, d)
         sin = torch.stack([angles.sin(), angles.sin()], dim=-1).reshape(n, d)
         cos_parts.append(cos)
@@ -81,11 +104,11 @@ def rope_cos_sin(ids: torch.Tensor, axes_dim: Sequence[int], theta: float) -> Tu
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotates x [B, H, S, D] by (cos, sin) [S, D]: each pair (a, b) -> (a cos - b sin, b cos + a sin)."""
     dtype = x.dtype
-    xf = x.float()
+    xf = as_dtype(x, torch.float32)
     pairs = xf.reshape(xf.shape[0], xf.shape[1], xf.shape[2], -1, 2)
     real, imag = pairs[..., 0], pairs[..., 1]
     rotated = torch.stack([-imag, real], dim=-1).reshape(xf.shape)
-    return (xf * cos[None, None] + rotated * sin[None, None]).to(dtype)
+    return as_dtype(xf * cos[None, None] + rotated * sin[None, None], dtype)
 
 
 def _onnx_exporting() -> bool:
@@ -103,7 +126,7 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: Optional[
     scores = torch.matmul(q, k.transpose(-1, -2)) * scale
     if mask is not None:
         scores = scores + mask
-    return torch.matmul(torch.softmax(scores.float(), dim=-1).to(v.dtype), v)
+    return torch.matmul(as_dtype(torch.softmax(as_dtype(scores, torch.float32), dim=-1), v.dtype), v)
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:

@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from .config import ProjectorConfig
+from .layers import as_dtype
 
 
 class StrengthProjector(nn.Module):
@@ -25,7 +26,7 @@ class StrengthProjector(nn.Module):
             nn.Linear(cfg.hidden_dim, cfg.out_dim))
 
     def forward(self, strength: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
-        s = strength.reshape(-1, 1).to(pooled.dtype)
+        s = as_dtype(strength.reshape(-1, 1), pooled.dtype)
         pe = torch.cat([torch.sin(math.pi * s), torch.cos(math.pi * s)], dim=-1)
         return self.projector(torch.cat([self.pe_extender(pe), pooled], dim=-1))
 

@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import ClipTextConfig, T5Config
-from .layers import attention, merge_heads, split_heads
+from .layers import as_dtype, attention, merge_heads, split_heads
 
 
 def _act(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -99,7 +99,7 @@ class ClipTextEncoder(nn.Module):
         if self.config.causal:
             n = input_ids.shape[1]
             future = torch.triu(torch.ones(n, n, device=x.device), diagonal=1)
-            mask = (future * -1e9).to(x.dtype)[None, None]
+            mask = as_dtype(future * -1e9, x.dtype)[None, None]
         for layer in tm.encoder.layers:
             x = layer(x, mask)
         return tm.final_layer_norm(x)
@@ -121,8 +121,9 @@ class T5LayerNorm(nn.Module):
         self.variance_epsilon = eps
 
     def forward(self, x):
-        var = x.float().pow(2).mean(-1, keepdim=True)
-        return (x.float() * torch.rsqrt(var + self.variance_epsilon)).to(self.weight.dtype) * self.weight
+        xf = as_dtype(x, torch.float32)
+        var = xf.pow(2).mean(-1, keepdim=True)
+        return as_dtype(xf * torch.rsqrt(var + self.variance_epsilon), self.weight.dtype) * self.weight
 
 
 class T5SelfAttention(nn.Module):
@@ -221,7 +222,7 @@ class T5Encoder(nn.Module):
         x = self.shared(input_ids)
         n = input_ids.shape[1]
         rel_bias = self.encoder.block[0].layer[0].SelfAttention.relative_attention_bias
-        bias = rel_bias(self._buckets(n, x.device)).permute(2, 0, 1)[None].to(x.dtype)   # [1,H,n,n]
+        bias = as_dtype(rel_bias(self._buckets(n, x.device)).permute(2, 0, 1)[None], x.dtype)   # [1,H,n,n]
         for block in self.encoder.block:
             x = block(x, bias)
         return self.encoder.final_layer_norm(x)

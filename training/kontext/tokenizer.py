@@ -133,3 +133,13 @@ def load_vocab_from_json(path: str) -> List[str]:
     with open(path, encoding="utf-8") as f:
         vocab = json.load(f)["model"]["vocab"]
     return [w for w, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+
+
+def tiny_vocab() -> List[str]:
+    """kontext-tiny's vocabulary: specials, then the sorted union of BASE_WORDS and the data set's word list
+    (training/data/vocabulary.py WORDS, every word any generated instruction can contain)."""
+    try:
+        from ..data.vocabulary import WORDS  # the data helper's contract list
+    except ImportError:  # the data package is optional for the model code
+        WORDS = ()
+    return list(SPECIAL_TOKENS) + sorted(set(BASE_WORDS) | set(WORDS))

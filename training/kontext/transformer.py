@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import TransformerConfig
-from .layers import (LoRALinear, RMSNorm, apply_rope, attention, make_linear, merge_heads, rope_cos_sin,
+from .layers import (LoRALinear, as_dtype, PlainLayerNorm, RMSNorm, apply_rope, attention, make_linear, merge_heads, rope_cos_sin,
                      split_heads, timestep_sinusoid)
 
 
@@ -38,9 +38,9 @@ class TimeTextEmbed(nn.Module):
 
     def forward(self, timestep: torch.Tensor, guidance: Optional[torch.Tensor], pooled: torch.Tensor) -> torch.Tensor:
         dtype = pooled.dtype
-        temb = self.timestep_embedder(timestep_sinusoid(timestep).to(dtype))
+        temb = self.timestep_embedder(as_dtype(timestep_sinusoid(timestep), dtype))
         if self.guidance_embedder is not None and guidance is not None:
-            temb = temb + self.guidance_embedder(timestep_sinusoid(guidance).to(dtype))
+            temb = temb + self.guidance_embedder(as_dtype(timestep_sinusoid(guidance), dtype))
         return temb + self.text_embedder(pooled)
 
 
@@ -50,7 +50,7 @@ class AdaLayerNormZero(nn.Module):
     def __init__(self, dim: int, chunks: int = 6):
         super().__init__()
         self.linear = nn.Linear(dim, chunks * dim)
-        self.norm = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.norm = PlainLayerNorm(dim)
         self.chunks = chunks
 
     def forward(self, x: torch.Tensor, temb: torch.Tensor):
@@ -122,9 +122,9 @@ class DoubleStreamBlock(nn.Module):
         self.norm1 = AdaLayerNormZero(dim)
         self.norm1_context = AdaLayerNormZero(dim)
         self.attn = JointAttention(dim, cfg.num_attention_heads, cfg.attention_head_dim, r, a, joint=True)
-        self.norm2 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.norm2 = PlainLayerNorm(dim)
         self.ff = FeedForward(dim, hidden, r, a)
-        self.norm2_context = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.norm2_context = PlainLayerNorm(dim)
         self.ff_context = FeedForward(dim, hidden, r, a)
 
     def forward(self, img, txt, temb, cos, sin, modulation: Optional[torch.Tensor], lora_scale):
@@ -132,8 +132,8 @@ class DoubleStreamBlock(nn.Module):
         txt_n, c_gate_msa, c_shift_mlp, c_scale_mlp, c_gate_mlp = self.norm1_context(txt, temb)
         if modulation is not None:
             # Kontinuous: first half of the projector output to c_scale_mlp, second half to c_shift_mlp.
-            c_scale_mlp = c_scale_mlp + modulation[:, :c_scale_mlp.shape[1]].to(c_scale_mlp.dtype)
-            c_shift_mlp = c_shift_mlp + modulation[:, c_scale_mlp.shape[1]:].to(c_shift_mlp.dtype)
+            c_scale_mlp = c_scale_mlp + as_dtype(modulation[:, :c_scale_mlp.shape[1]], c_scale_mlp.dtype)
+            c_shift_mlp = c_shift_mlp + as_dtype(modulation[:, c_scale_mlp.shape[1]:], c_shift_mlp.dtype)
         img_attn, txt_attn = self.attn(img_n, txt_n, cos, sin, lora_scale)
         img = img + gate_msa[:, None] * img_attn
         img = img + gate_mlp[:, None] * self.ff(self.norm2(img) * (1 + scale_mlp[:, None]) + shift_mlp[:, None],
@@ -175,7 +175,7 @@ class AdaLayerNormOut(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
         self.linear = nn.Linear(dim, 2 * dim)
-        self.norm = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.norm = PlainLayerNorm(dim)
 
     def forward(self, x, temb):
         scale, shift = self.linear(F.silu(temb)).chunk(2, dim=1)
@@ -232,12 +232,13 @@ class KontextTransformer(nn.Module):
         """
         proj = self.reference_embedder(raw)                              # [B, N, inner]
         is_ref = (img_ids[:, 0] > 0.5).to(proj.dtype)                    # [N]
-        n_total = img_ids.shape[0]
+        # Counts as tensors (not Python ints) so tracing keeps them dynamic in the ONNX graph.
+        position = torch.cumsum(torch.ones_like(is_ref), dim=0) - 1      # 0..N-1
+        n_total = position[-1:] + 1
         n_ref = is_ref.sum()
         n_tgt = n_total - n_ref
         same_grid = (n_ref == n_tgt).to(proj.dtype)
-        idx = torch.arange(n_total, device=raw.device) + n_tgt.to(torch.int64)
-        idx = torch.clamp(idx, max=n_total - 1)
+        idx = torch.minimum(position + n_tgt, n_total - 1).to(torch.int64)
         gathered = proj.index_select(1, idx)
         weight = (1 - is_ref) * same_grid
         return gathered * weight[None, :, None]

@@ -10,6 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import VAEConfig
+from .layers import as_dtype
 
 
 class ResnetBlock(nn.Module):
@@ -40,7 +41,8 @@ class SpatialAttention(nn.Module):
         b, c, h, w = x.shape
         t = self.group_norm(x).reshape(b, c, h * w).transpose(1, 2)
         q, k, v = self.to_q(t), self.to_k(t), self.to_v(t)
-        att = torch.softmax(torch.matmul(q, k.transpose(1, 2)).float() * (c ** -0.5), dim=-1).to(v.dtype)
+        att = as_dtype(torch.softmax(as_dtype(torch.matmul(q, k.transpose(1, 2)), torch.float32) * (c ** -0.5),
+                                     dim=-1), v.dtype)
         out = self.to_out[0](torch.matmul(att, v))
         return x + out.transpose(1, 2).reshape(b, c, h, w)
 
