@@ -82,7 +82,7 @@ export const errors = {
       received_value: value,
     }),
   customValidationFailed: (inputNames: string[], message: string) =>
-    err('custom_validation_failed', 'Custom validation failed for node', `${inputNames.join(', ')} - ${message}`, {
+    err('custom_validation_failed', 'Custom validation failed for node', inputNames.length > 0 ? `${inputNames.join(', ')} - ${message}` : message, {
       input_name: inputNames[0] ?? '',
     }),
   exceptionDuringValidation: (message: string, exceptionType: string) =>

@@ -89,7 +89,7 @@ export interface NodeDefinition {
   deterministic?: boolean;
   /** Hash of external state the inputs do not capture (Load Image: the file's content hash). */
   fingerprint?(inputs: NodeInputs, services: NodeServices): string | Promise<string>;
-  /** Extra checks on widget values; a returned string is a custom_validation_failed message. */
+  /** Extra checks on widget values (literal inputs only: linked ones are absent); a returned string is a custom_validation_failed message. */
   validate?(inputs: NodeInputs, services: NodeServices): string | null | Promise<string | null>;
   run(ctx: NodeContext, inputs: NodeInputs): Promise<NodeResult> | NodeResult;
 }

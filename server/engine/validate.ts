@@ -165,9 +165,12 @@ async function runCustomCheck(
   services: NodeServices,
   addError: (id: string, e: ComfyError) => void,
 ): Promise<void> {
-  const widgetNames = orderedInputs(def).filter((i) => isWidgetType(i.spec.type) && i.name in inputs).map((i) => i.name);
+  // Like ComfyUI's VALIDATE_INPUTS, the check sees literal values only: linked values do not exist yet.
+  const literals: NodeInputs = {};
+  for (const [name, value] of Object.entries(inputs)) if (!isLinkValue(value)) literals[name] = value;
+  const widgetNames = orderedInputs(def).filter((i) => isWidgetType(i.spec.type) && i.name in literals).map((i) => i.name);
   try {
-    const message = await def.validate!(inputs, services);
+    const message = await def.validate!(literals, services);
     if (typeof message === 'string' && message.length > 0) addError(id, errors.customValidationFailed(widgetNames, message));
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

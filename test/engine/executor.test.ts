@@ -251,3 +251,38 @@ test('an event listener that throws does not break the run', async () => {
   assert.equal(result.status, 'success');
   assert.ok(logged.some((m) => m.includes('listener')));
 });
+
+test('two failing branches each report an error; a third branch still finishes', async () => {
+  const { world, executor } = setup();
+  const prompt: Prompt = {
+    '1': { class_type: 'Num', inputs: { value: 1 } },
+    '2': { class_type: 'Fail', inputs: { x: ['1', 0] } },
+    '3': { class_type: 'Show', inputs: { x: ['2', 0] } },
+    '4': { class_type: 'Fail', inputs: { x: ['1', 0] } },
+    '5': { class_type: 'Double', inputs: { x: ['4', 0] } },
+    '6': { class_type: 'Show', inputs: { x: ['5', 0] } },
+    '7': { class_type: 'Show', inputs: { x: ['1', 0] } },
+  };
+  const { result, events } = await run(world, executor, prompt);
+  assert.equal(result.status, 'error');
+  assert.deepEqual(result.failedOutputs, { '3': '2', '6': '4' });
+  assert.deepEqual(Object.keys(result.outputs), ['7']);
+  assert.deepEqual(events.filter((e) => e.type === 'execution_error').map((e) => (e.data as { node_id: string }).node_id), ['2', '4']);
+  assert.equal(world.runs.get('5'), undefined);
+});
+
+test('unvalidated prompts with cycles or unknown classes fail cleanly instead of hanging', async () => {
+  const { executor } = setup();
+  const cyclic: Prompt = {
+    '1': { class_type: 'Double', inputs: { x: ['2', 0] } },
+    '2': { class_type: 'Double', inputs: { x: ['1', 0] } },
+    '3': { class_type: 'Show', inputs: { x: ['2', 0] } },
+    '4': { class_type: 'Mystery', inputs: {} },
+    '5': { class_type: 'Show', inputs: { x: ['4', 0] } },
+  };
+  const result = await executor.execute(cyclic, { promptId: 'c' });
+  assert.equal(result.status, 'error');
+  assert.deepEqual(Object.keys(result.failedOutputs).sort(), ['3', '5']);
+  assert.ok(result.failures.some((f) => f.node_id === '4' && /Mystery is not registered/.test(f.message)));
+  assert.ok(result.failures.some((f) => /links to node #\d, which has no result/.test(f.message)));
+});

@@ -254,3 +254,12 @@ test('a custom check that throws is reported, not thrown', async () => {
     extra_info: { exception_type: 'TypeError' },
   });
 });
+
+test('custom checks see literal values only, never links', async () => {
+  const world = stubWorld();
+  let seen: Record<string, unknown> | undefined;
+  world.registry.get('Add')!.validate = (inputs) => { seen = inputs; return null; };
+  const r = await validatePrompt(withNode({ a: ['1', 0], b: ['1', 0], bias: 2 }), world.registry);
+  assert.equal(r.ok, true);
+  assert.deepEqual(seen, { bias: 2 });
+});
