@@ -76,11 +76,19 @@ type QueueTuple = [number, string, Prompt, Record<string, unknown>, string[]];
 
 /** Talks to one server (same origin by default). */
 export class ApiClient {
-  constructor(readonly base = '') {}
+  /** The server's auth token when it requires one (from the page's ?token=, kept for the session). */
+  readonly token: string | null;
 
-  /** Absolute URL for a route of this server. */
+  constructor(readonly base = '') {
+    const fromPage = typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('token');
+    if (fromPage && typeof sessionStorage !== 'undefined') sessionStorage.setItem('kontinuous.token', fromPage);
+    this.token = fromPage ?? (typeof sessionStorage === 'undefined' ? null : sessionStorage.getItem('kontinuous.token'));
+  }
+
+  /** Absolute URL for a route of this server (with the token, since image tags cannot send headers). */
   url(route: string): string {
-    return `${this.base}${route}`;
+    if (!this.token) return `${this.base}${route}`;
+    return `${this.base}${route}${route.includes('?') ? '&' : '?'}token=${encodeURIComponent(this.token)}`;
   }
 
   /** A /view URL for an image reference (optionally a small webp preview for thumbnails). */

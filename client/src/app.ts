@@ -9,6 +9,7 @@ import { carryViews, viewsById } from './node-state.js';
 import { RunTracker } from './execution/tracker.js';
 import { installErrorOverlay, refreshNodeState } from './execution/decorations.js';
 import { graphToPrompt } from './workflow/to-prompt.js';
+import { encodeShareFragment } from './workflow/share-link.js';
 import { loadWorkflowInto, markPlaceholders, serialiseGraph, type Workflow } from './workflow/load.js';
 import { WorkflowTabs } from './state/tabs.js';
 import { snapshotOf } from './state/undo.js';
@@ -82,13 +83,14 @@ export class App {
   async start(element: HTMLCanvasElement, initial?: { workflow: unknown; name: string }): Promise<void> {
     configureLiteGraph();
     this.canvas = createCanvas(element, this.graph);
+    this.canvas.resize();
     installErrorOverlay(this.canvas);
     this.installChangeTracking();
     await this.loadNodeClasses();
     if (initial) this.openWorkflow(initial.workflow, initial.name);
     else if (this.tabs.restore()) this.showTab(this.tabs.active, false);
     else await this.openDefault();
-    this.connection.connect(this.api.base || undefined);
+    this.connection.connect(this.api.base || undefined, this.api.token);
   }
 
   /** Fetches /object_info (retrying while the server is away) and registers node classes from it. */
@@ -147,10 +149,12 @@ export class App {
       if (missing.length) toast(`Missing node types shown as placeholders: ${missing.join(', ')}. The rest of the graph works.`, 'error');
       for (const node of this.graph.nodes) refreshNodeState(node);
       const ds = (tab.workflow as Workflow).extra?.ds as { scale?: number; offset?: [number, number] } | undefined;
-      if (ds?.offset && ds.scale) {
+      // A newly opened workflow is framed to fit this window; a tab coming back keeps the view it had.
+      if (fitView || !ds?.offset || !ds.scale) this.fitView();
+      else {
         this.canvas.ds.scale = ds.scale;
         this.canvas.ds.offset = [...ds.offset] as [number, number];
-      } else if (fitView && this.graph.nodes.length) this.fitView();
+      }
       tab.history.reset(snapshotOf(serialiseGraph(this.graph)));
     } finally {
       this.restoring = false;
@@ -363,6 +367,11 @@ export class App {
       this.events.queueChanged?.();
       this.events.historyChanged?.();
     }
+  }
+
+  /** A link that opens the active workflow in any browser (the workflow rides in the URL fragment). */
+  async shareLink(): Promise<string> {
+    return `${location.origin}${location.pathname}${await encodeShareFragment(this.workflow())}`;
   }
 
   /** The API-format prompt of the active graph (for scripts). */

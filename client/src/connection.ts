@@ -74,10 +74,10 @@ export class ServerConnection {
   }
 
   /** Opens the socket; reconnection is automatic and unbounded, with backoff capped at 2 s. */
-  connect(url?: string): void {
+  connect(url?: string, token?: string | null): void {
     this.handlers.state('connecting', false);
     const options = {
-      query: { clientId: this.clientId },
+      query: token ? { clientId: this.clientId, token } : { clientId: this.clientId },
       auth: { clientId: this.clientId },
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,

@@ -70,6 +70,7 @@ export function configureLiteGraph(): void {
 export function createCanvas(element: HTMLCanvasElement, graph: LGraph): LGraphCanvas {
   const canvas = new LGraphCanvas(element, graph);
   canvas.show_info = false;
+  canvas.render_canvas_border = false;
   canvas.render_link_tooltip = true;
   canvas.allow_searchbox = true;
   canvas.background_image = '';

@@ -2,7 +2,7 @@
 // drop or paste an image onto Load Image, export the API prompt, and share links.
 import type { App } from '../app.js';
 import { readPngText } from '../workflow/png-text.js';
-import { decodeShareFragment, encodeShareFragment } from '../workflow/share-link.js';
+import { decodeShareFragment } from '../workflow/share-link.js';
 import type { UploadableNode } from '../widgets/image-upload.js';
 import { download } from './dom.js';
 import { toast } from './toasts.js';
@@ -131,7 +131,7 @@ export function exportApiPrompt(app: App): void {
 
 /** Builds the share link of the active workflow and copies it to the clipboard; returns it. */
 export async function copyShareLink(app: App): Promise<string> {
-  const url = `${location.origin}${location.pathname}${await encodeShareFragment(app.workflow())}`;
+  const url = await app.shareLink();
   try {
     await navigator.clipboard.writeText(url);
     toast(`Share link copied (${url.length} characters).`, 'success');

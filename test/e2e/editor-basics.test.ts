@@ -1,0 +1,157 @@
+// The editor in a real browser against the real server: the default workflow opens, node classes come from
+// /object_info, a missing node type loads as a placeholder while the rest still queues, save/reload and share
+// links round-trip the graph, and undo/redo restore widget edits.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ensureClientBuilt, launchBrowser, openEditor, pageErrors, startProductServer, type Browser, type ProductServer } from './harness.js';
+
+let server: ProductServer;
+let browser: Browser;
+let page: Page;
+
+/** The graph as plain data, compared across save/reload (positions and widget values included). */
+function graphSummary(page: Page) {
+  return page.evaluate(() => {
+    const { graph } = window.kontinuous;
+    return graph.nodes
+      .map((n: { id: number; type: string; pos: number[]; widgets?: Array<{ name: string; value: unknown; serialize?: boolean }> }) => ({
+        id: n.id,
+        type: n.type,
+        pos: [Math.round(n.pos[0]!), Math.round(n.pos[1]!)],
+        widgets: (n.widgets ?? []).filter((w) => w.serialize !== false).map((w) => [w.name, w.value]),
+      }))
+      .sort((a: { id: number }, b: { id: number }) => a.id - b.id);
+  });
+}
+
+describe('editor basics (chromium)', () => {
+  before(async () => {
+    await ensureClientBuilt();
+    server = await startProductServer();
+    browser = await launchBrowser();
+    page = await openEditor(browser.context, server.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+  });
+
+  it('opens with the default workflow built from /object_info', async () => {
+    const state = await page.evaluate(() => {
+      const { app, graph } = window.kontinuous;
+      return {
+        tab: app.tabs.current?.name,
+        types: graph.nodes.map((n: { type: string }) => n.type),
+        classes: Object.keys(app.objectInfo).length,
+        strengthWidgets: graph.nodes.find((n: { type: string }) => n.type === 'KontextStrength')?.widgets.map((w: { name: string; type: string }) => `${w.name}:${w.type}`),
+        canvasWidth: window.kontinuous.canvas.canvas.width,
+      };
+    });
+    assert.equal(state.tab, 'kontinuous-edit');
+    for (const type of ['LoadImage', 'KontextModelLoader', 'KontextTextEncode', 'KontextStrength', 'KontextProjector', 'KontextDenoise', 'KontextDecode', 'SaveImage']) {
+      assert.ok(state.types.includes(type), `default workflow lacks ${type}: ${state.types.join(', ')}`);
+    }
+    assert.ok(state.classes >= 12, `object_info gave only ${state.classes} classes`);
+    // Widgets follow the server's declaration: the strength value is a slider, the list a text field.
+    assert.ok(state.strengthWidgets.includes('value:slider'), state.strengthWidgets.join(' '));
+    assert.ok(state.strengthWidgets.includes('mode:combo'));
+    assert.ok(state.canvasWidth > 800, 'canvas fills its area');
+    assert.deepEqual(pageErrors(page), []);
+  });
+
+  it('loads a missing node type as a placeholder and still queues the rest', async () => {
+    const result = await page.evaluate(() => {
+      const { app, graph } = window.kontinuous;
+      const workflow = {
+        last_node_id: 3,
+        last_link_id: 1,
+        nodes: [
+          { id: 1, type: 'LoadImage', pos: [0, 0], size: { 0: 300, 1: 120 }, flags: {}, order: 0, mode: 0, outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [1] }, { name: 'MASK', type: 'MASK', links: [] }], properties: {}, widgets_values: ['nothing.png'] },
+          { id: 2, type: 'PreviewImage', pos: [400, 0], size: [300, 200], flags: {}, order: 1, mode: 0, inputs: [{ name: 'images', type: 'IMAGE', link: 1 }], properties: {} },
+          { id: 3, type: 'FancyUpscaler9000', pos: [0, 300], size: [300, 100], flags: {}, order: 2, mode: 0, inputs: [{ name: 'image', type: 'IMAGE', link: null }], outputs: [], properties: { secret: 42 }, widgets_values: [4, 'lanczos'] },
+        ],
+        links: [[1, 1, 0, 2, 0, 'IMAGE']],
+        groups: [],
+        config: {},
+        extra: {},
+        version: 0.4,
+      };
+      const opened = app.openWorkflow(workflow, 'with-missing');
+      const placeholder = graph.getNodeById(3);
+      const saved = app.workflow().nodes.find((n: { id: number }) => n.id === 3);
+      return { opened, count: graph.nodes.length, hasErrors: placeholder.has_errors, badges: placeholder.badges.map((b: { text: string }) => b.text), prompt: app.exportPrompt(), saved };
+    });
+    assert.equal(result.opened, true);
+    assert.equal(result.count, 3);
+    assert.equal(result.hasErrors, true);
+    assert.deepEqual(result.badges, ['missing node type']);
+    assert.deepEqual(Object.keys(result.prompt).sort(), ['1', '2'], 'the placeholder is left out of the prompt, the rest stays');
+    assert.equal(result.prompt['2'].inputs.images[0], '1');
+    // Saving again keeps the unknown node's data untouched.
+    assert.deepEqual(result.saved.widgets_values, [4, 'lanczos']);
+    assert.deepEqual(result.saved.properties, { secret: 42 });
+  });
+
+  it('saves the workflow as JSON and reopens it unchanged; tabs survive a reload', async () => {
+    await page.evaluate(() => window.kontinuous.app.selectTab(0));
+    await page.evaluate(() => window.kontinuous.app.setWidget(6, 'value', 0.35));
+    const before = await graphSummary(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Control+s')]);
+    const file = await download.path();
+    const saved = JSON.parse(fs.readFileSync(file!, 'utf8'));
+    assert.equal(saved.version, 0.4);
+    assert.ok(Array.isArray(saved.nodes[0].size), 'sizes serialise as arrays');
+
+    // Reload: the autosaved tabs come back with the edit.
+    await page.reload();
+    await page.waitForFunction(() => window.kontinuous?.ready === true);
+    const tabs = await page.evaluate(() => window.kontinuous.app.tabs.tabs.map((t: { name: string }) => t.name));
+    assert.deepEqual(tabs, ['kontinuous-edit', 'with-missing']);
+    await page.evaluate(() => window.kontinuous.app.selectTab(0));
+    assert.deepEqual(await graphSummary(page), before);
+
+    // Open the saved file through the Open button's file chooser: a new tab with the same graph.
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Open', exact: true }).click()]);
+    await chooser.setFiles(file!);
+    await page.waitForFunction(() => window.kontinuous.app.tabs.tabs.length === 3);
+    assert.deepEqual(await graphSummary(page), before);
+  });
+
+  it('copies a share link that opens the same graph in another browser', async () => {
+    await page.evaluate(() => window.kontinuous.app.setWidget(5, 'instruction', 'make it snowy'));
+    const expected = await graphSummary(page);
+    const link: string = await page.evaluate(async () => {
+      // What the toolbar's Share link button puts on the clipboard.
+      return window.kontinuous.app.shareLink();
+    });
+    assert.match(link, /#workflow=[A-Za-z0-9_-]+$/);
+    const other = await launchBrowser();
+    try {
+      const second = await openEditor(other.context, link);
+      const state = await second.evaluate(() => ({ name: window.kontinuous.app.tabs.current?.name, tabs: window.kontinuous.app.tabs.tabs.length, hash: location.hash }));
+      assert.equal(state.name, 'shared');
+      assert.equal(state.tabs, 1);
+      assert.equal(state.hash, '', 'the fragment is cleared after opening');
+      assert.deepEqual(await graphSummary(second), expected);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('undoes and redoes edits with the keyboard', async () => {
+    const read = () => page.evaluate(() => window.kontinuous.graph.getNodeById(8).widgets.find((w: { name: string }) => w.name === 'steps').value);
+    const original = await read();
+    await page.evaluate(() => window.kontinuous.app.setWidget(8, 'steps', 7));
+    await page.waitForFunction(() => window.kontinuous.app.tabs.current.history.canUndo);
+    await page.locator('#kx-canvas').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+z');
+    assert.equal(await read(), original);
+    await page.keyboard.press('Control+y');
+    assert.equal(await read(), 7);
+    assert.deepEqual(pageErrors(page), []);
+  });
+});
