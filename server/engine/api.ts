@@ -74,7 +74,10 @@ export interface ExecutionResult {
   failures: NodeFailure[];
   /** Output node ids that could not produce a result, each with the failing ancestor. */
   failedOutputs: Record<string, string>;
-  /** Every event emitted, as [type, data] pairs (ComfyUI history `status.messages`); progress and previews left out. */
+  /**
+   * The run's execution_* events as [type, data] pairs, as ComfyUI keeps them in history `status.messages`
+   * (execution_start, execution_cached, then execution_success / execution_error(s) / execution_interrupted).
+   */
   messages: Array<[string, unknown]>;
   /** Milliseconds each executed node's run took, by node id. */
   timings?: Record<string, number>;

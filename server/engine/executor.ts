@@ -31,6 +31,9 @@ export class InterruptedError extends Error {
   }
 }
 
+/** The events ComfyUI keeps in a history entry's status.messages (per-node events would bloat it). */
+const HISTORY_EVENTS: ReadonlySet<string> = new Set(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
+
 const consoleLogger: EngineLogger = { error: (message, error) => console.error(message, error) };
 
 type Outcome =
@@ -53,7 +56,8 @@ export class Executor {
 
   /**
    * Executes the outputs of a prompt (validate it first and pass `validation.prompt`). Never throws for node
-   * failures or interrupts: they are reported in the result and the event stream.
+   * failures or interrupts: they are reported in the result and the event stream. Output values are shared
+   * with the cache and every dependant, so nodes must never mutate their inputs in place.
    */
   async execute(prompt: Prompt, opts: ExecuteOptions): Promise<ExecutionResult> {
     const promptId = opts.promptId;
@@ -61,7 +65,7 @@ export class Executor {
     const messages: Array<[string, unknown]> = [];
     const emitHook = opts.emit;
     const emit = (event: ExecutionEvent): void => {
-      if (event.type !== 'progress' && event.type !== 'preview') messages.push([event.type, event.data]);
+      if (HISTORY_EVENTS.has(event.type)) messages.push([event.type, event.data]);
       if (emitHook) {
         try {
           emitHook(event);
