@@ -115,7 +115,8 @@ export function createServer(options: CreateServerOptions): KontinuousServer {
   app.use((req: Request, res: Response) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path.slice(0, 200)}`));
   app.use(errorHandler);
 
-  const httpServer = http.createServer(app);
+  // Our own Host check answers a missing Host with a JSON 400, instead of Node's bare one.
+  const httpServer = http.createServer({ requireHostHeader: false }, app);
   httpServer.headersTimeout = 30_000;
   httpServer.requestTimeout = 120_000;
   httpServer.keepAliveTimeout = 5_000;
