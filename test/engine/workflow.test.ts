@@ -121,3 +121,26 @@ test('malformed workflows are rejected with the path of the problem', () => {
   assert.match(bad({ ...base, nodes: [{ ...base.nodes[0], type: 7 }] }), /\/nodes\/0\/type/);
   assert.match(bad({ ...base, version: 2 }), /newer/);
 });
+
+test('a bypassed node passes through its first linked input of the wanted type', () => {
+  const { registry } = stubWorld();
+  const { workflow } = parseWorkflow({
+    last_node_id: 3,
+    last_link_id: 2,
+    nodes: [
+      { id: 1, type: 'Num', pos: [0, 0], size: [1, 1], mode: 0, outputs: [{ name: 'number', type: 'NUM', links: [1] }], widgets_values: [8] },
+      {
+        id: 2, type: 'Add', pos: [0, 0], size: [1, 1], mode: 4,
+        inputs: [{ name: 'a', type: 'NUM', link: null }, { name: 'b', type: 'NUM', link: 1 }],
+        outputs: [{ name: 'sum', type: 'NUM', links: [2] }],
+        widgets_values: [0],
+      },
+      { id: 3, type: 'Show', pos: [0, 0], size: [1, 1], mode: 0, inputs: [{ name: 'x', type: 'NUM', link: 2 }], widgets_values: [''] },
+    ],
+    links: [[1, 1, 0, 2, 1, 'NUM'], [2, 2, 0, 3, 0, 'NUM']],
+    version: 0.4,
+  });
+  const { prompt } = workflowToPrompt(workflow, registry);
+  assert.deepEqual(Object.keys(prompt), ['1', '3']);
+  assert.deepEqual(prompt['3'].inputs.x, ['1', 0]);
+});

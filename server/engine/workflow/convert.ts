@@ -26,7 +26,8 @@ export function workflowToPrompt(workflow: Workflow, registry: NodeRegistry): Co
   const links = new Map<number, WorkflowLink>();
   for (const l of workflow.links ?? []) if (Array.isArray(l)) links.set(l[0], l);
 
-  const resolve = (linkId: number, seen = new Set<string>()): Source => {
+  // `wanted` is the type of the input being fed: a bypassed node passes through its input of that type.
+  const resolve = (linkId: number, wanted: string, seen = new Set<string>()): Source => {
     const link = links.get(linkId);
     if (!link) return null;
     const originId = String(link[1]);
@@ -35,17 +36,20 @@ export function workflowToPrompt(workflow: Workflow, registry: NodeRegistry): Co
     seen.add(originId);
     if (origin.type === 'Reroute') {
       const up = origin.inputs?.[0]?.link;
-      return up === null || up === undefined ? null : resolve(up, seen);
+      return up === null || up === undefined ? null : resolve(up, wanted, seen);
     }
     if (origin.type === 'PrimitiveNode') {
       const values = origin.widgets_values;
       return Array.isArray(values) && values.length > 0 ? { value: values[0] } : null;
     }
     if (origin.mode === NODE_MODE.bypass) {
-      // A bypassed node passes through its first input of the same type as the output being read.
-      const wanted = String(origin.outputs?.[link[2]]?.type ?? link[5]);
-      const through = origin.inputs?.find((i) => String(i.type) === wanted && i.link !== null && i.link !== undefined);
-      return through ? resolve(through.link as number, seen) : null;
+      // As ComfyUI's front end does: the input at the same index as the output read, if its type fits,
+      // else the first input of the wanted type.
+      const type = wanted === '*' ? String(origin.outputs?.[link[2]]?.type ?? link[5]) : wanted;
+      const inputs = origin.inputs ?? [];
+      const fits = (i: (typeof inputs)[number] | undefined) => i !== undefined && String(i.type) === type && i.link !== null && i.link !== undefined;
+      const through = fits(inputs[link[2]]) ? inputs[link[2]] : inputs.find(fits);
+      return through ? resolve(through.link as number, type, seen) : null;
     }
     return { link: [originId, link[2]] };
   };
@@ -59,7 +63,7 @@ export function workflowToPrompt(workflow: Workflow, registry: NodeRegistry): Co
     for (const slot of node.inputs ?? []) {
       if (slot.link === null || slot.link === undefined) continue;
       const name = slot.widget?.name ?? slot.name;
-      const source = resolve(slot.link);
+      const source = resolve(slot.link, String(slot.type));
       if (source === null) {
         if (!slot.widget) warnings.push(`Node #${id} (${node.type}): input '${name}' is not connected to a running node; left out`);
         continue;
