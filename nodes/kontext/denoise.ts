@@ -5,7 +5,7 @@ import { defineNode, type NodeContext } from '../../server/engine/node-definitio
 import { floatTensor, type FloatTensor } from './math/index.js';
 import { SOCKET, latentItem, makeLatent, type Conditioning, type KontextModel, type Latent, type Modulation } from './sockets.js';
 import { assertSameModel, expectKind } from './checks.js';
-import { kontextPipeline, type KontextHandle, type KontextPipelineApi } from './pipeline-access.js';
+import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
 import { previewStrip } from './preview.js';
 import type { ItemMeta } from '../sockets.js';
 
@@ -24,7 +24,7 @@ function plan(reference: Latent, modulation: Modulation | null): Plan {
   return { references, strengths: modulation.strengths, modulation: floatTensor(modulation.data, [modulation.strengths.length, modulation.dim]) };
 }
 
-async function sendPreview(ctx: NodeContext, pipeline: KontextPipelineApi, handle: KontextHandle, x0: FloatTensor): Promise<void> {
+async function sendPreview(ctx: NodeContext, pipeline: KontextPipeline, handle: KontextHandle, x0: FloatTensor): Promise<void> {
   const decoded = await pipeline.previewDecode(handle, x0);
   ctx.preview({ format: 'jpeg', data: await previewStrip(decoded) });
 }

@@ -1,0 +1,78 @@
+// Everything a CLI run needs, in-process: file areas under the data dir, the model registry and runtime, the node
+// registry with the host's choices bound, and an executor. No HTTP server is involved.
+import path from 'node:path';
+import { allNodes } from '../../nodes/index.js';
+import '../../nodes/services.js';
+import { bindBundleChoices } from '../../nodes/kontext/bind-choices.js';
+import { Executor, NodeRegistry, OutputCache, type InputSpec, type NodeDefinition, type NodeFailure, type NodeServices } from '../engine/index.js';
+import { FileAreas } from '../store/file-areas.js';
+import { REPO_DIR } from '../config.js';
+import { createModelService } from '../runtime/model-service.js';
+import type { KontextPipeline } from '../runtime/kontext-pipeline.js';
+
+export interface CliHostOptions {
+  dataDir: string | null;
+  device: string | null;
+  modelsDirs: readonly string[];
+  log: (message: string) => void;
+}
+
+export interface CliHost {
+  registry: NodeRegistry;
+  models: KontextPipeline;
+  services: NodeServices;
+  files: FileAreas;
+  executor: Executor;
+  /** Milliseconds spent inside onnxruntime so far. */
+  onnxMs(): number;
+  /** The execution provider sessions run on ('not started' before the first model loads). */
+  provider(): string;
+  close(): Promise<void>;
+}
+
+/** Copies of the node declarations whose Load Image lists this data dir's input/ files. */
+export function bindImageChoices(defs: readonly NodeDefinition[], files: FileAreas): NodeDefinition[] {
+  const bind = (inputs: Record<string, InputSpec>): Record<string, InputSpec> =>
+    Object.fromEntries(Object.entries(inputs).map(([name, spec]) => [name, spec.imageUpload ? { ...spec, choices: () => files.listImages('input') } : spec]));
+  return defs.map((def) => {
+    const all = { ...def.inputs.required, ...def.inputs.optional };
+    if (!Object.values(all).some((spec) => spec.imageUpload)) return def;
+    return { ...def, inputs: { ...def.inputs, required: bind(def.inputs.required), ...(def.inputs.optional && { optional: bind(def.inputs.optional) }) } };
+  });
+}
+
+/** True when a failure comes from loading or checking a model bundle (exit code 3 rather than 1). */
+export function isModelFailure(failure: NodeFailure): boolean {
+  return failure.node_type === 'KontextModelLoader' || /model bundle|manifest|\.onnx|onnxruntime could not load|no strength control/i.test(failure.message);
+}
+
+/** Builds the host; throws when the data dir cannot be created or the device name is unknown. */
+export async function createCliHost(options: CliHostOptions): Promise<CliHost> {
+  const dataDir = path.resolve(options.dataDir ?? process.env.KONTINUOUS_DATA_DIR ?? path.join(REPO_DIR, 'data'));
+  const files = new FileAreas(dataDir, { clearTemp: false });
+  const models = createModelService({
+    repoDir: REPO_DIR,
+    extraModelDirs: options.modelsDirs.map((dir) => path.resolve(dir)),
+    device: options.device ?? process.env.KONTINUOUS_DEVICE ?? 'auto',
+    log: options.log,
+  });
+  const runtime = models.runtime;
+  const services = { files, models } as NodeServices;
+  const registry = new NodeRegistry(bindBundleChoices(bindImageChoices(allNodes, files), () => models.bundleNames()));
+  const executor = new Executor({ registry, services, cache: new OutputCache(), logger: { error: (message) => options.log(message) } });
+  let provider = 'not started';
+  return {
+    registry,
+    models,
+    services,
+    files,
+    executor,
+    onnxMs: () => runtime.runTimings().onnxMs,
+    provider: () => {
+      const used = runtime.providerAttempts().find((a) => a.ok);
+      if (used) provider = used.provider;
+      return provider;
+    },
+    close: () => runtime.release(),
+  };
+}
