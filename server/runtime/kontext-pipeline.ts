@@ -64,6 +64,8 @@ export interface DenoiseTiming {
   tokens: number;
   wallMs: number;
   onnxMs: number;
+  /** Time spent in the caller's onStep (previews), included in wallMs. */
+  callbackMs: number;
   stepMs: number[];
 }
 
@@ -255,6 +257,7 @@ export class KontextPipeline {
       const started = performance.now();
       const stepMs: number[] = [];
       let stepStart = started;
+      let callbackMs = 0;
       const latent = await runDenoiseLoop(
         { batch, latentChannels: m.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: m.scheduler },
         async (hidden, imgIds, sigma) => {
@@ -281,9 +284,11 @@ export class KontextPipeline {
           },
           onStep: options.onStep
             ? async (step, steps, x0) => {
+              const before = performance.now();
               await options.onStep!(step, steps, x0);
               // the caller's preview work is not part of the step
               stepStart = performance.now();
+              callbackMs += stepStart - before;
             }
             : undefined,
         },
@@ -294,6 +299,7 @@ export class KontextPipeline {
         tokens: (height / f / 2) * (width / f / 2),
         wallMs: performance.now() - started,
         onnxMs: this.runtime.runTimings().onnxMs - onnxBefore,
+        callbackMs,
         stepMs,
       };
       return latent;

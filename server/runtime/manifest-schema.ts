@@ -201,6 +201,6 @@ function describeError(error: ErrorObject): string {
   if (error.keyword === 'required') return `${where === '(top level)' ? '' : `${where}: `}missing field '${String(error.params.missingProperty)}'`;
   if (error.keyword === 'const') return `${where} must be ${JSON.stringify(error.params.allowedValue)}`;
   if (error.keyword === 'enum') return `${where} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-  if (error.keyword === 'pattern' && /files|sha256/.test(where)) return `${where} must be a path inside the bundle folder`;
+  if (error.keyword === 'pattern' && error.params.pattern === relativeFile.pattern) return `${where} must be a path inside the bundle folder`;
   return `${where} ${error.message ?? 'is invalid'}`;
 }
