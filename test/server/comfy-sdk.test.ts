@@ -34,7 +34,7 @@ it('runs an upload -> LoadImage -> invert -> SaveImage prompt through the ComfyU
     '2': { class_type: 'TestInvert', inputs: { images: ['1', 0] } },
     '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'sdk' } },
   };
-  const workflow = new PromptBuilder(prompt, ['image', 'prefix'], ['images'])
+  const workflow = new PromptBuilder(prompt as never, ['image', 'prefix'], ['images'])
     .setInputNode('image', '1.inputs.image')
     .setInputNode('prefix', '3.inputs.filename_prefix')
     .setOutputNode('images', '3')
