@@ -30,11 +30,11 @@ it('runs an upload -> LoadImage -> invert -> SaveImage prompt through the ComfyU
   assert.equal(uploaded.info.filename, 'sdk-input.png');
 
   const prompt = {
-    '1': { class_type: 'LoadImage', inputs: { image: 'placeholder.png' } },
-    '2': { class_type: 'TestInvert', inputs: { images: ['1', 0] } },
-    '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'sdk' } },
+    '1': { class_type: 'LoadImage', inputs: { image: 'placeholder.png' }, _meta: { title: 'Load Image' } },
+    '2': { class_type: 'TestInvert', inputs: { images: ['1', 0] }, _meta: { title: 'Invert' } },
+    '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'sdk' }, _meta: { title: 'Save Image' } },
   };
-  const workflow = new PromptBuilder(prompt as never, ['image', 'prefix'], ['images'])
+  const workflow = new PromptBuilder(prompt, ['image', 'prefix'], ['images'])
     .setInputNode('image', '1.inputs.image')
     .setInputNode('prefix', '3.inputs.filename_prefix')
     .setOutputNode('images', '3')
