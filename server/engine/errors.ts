@@ -104,7 +104,8 @@ export const runErrors = {
     `Input '${input}' of node #${nodeId} links to node #${source}, which has no result`,
   badOutputIndex: (nodeId: string, input: string, source: string, index: number) =>
     `Input '${input}' of node #${nodeId} links to output ${index} of node #${source}, which does not exist`,
-  upstreamFailed: (failedNode: string) => `Not run because node #${failedNode} failed`,
+  requiredInputMissing: (nodeId: string, classType: string, input: string) =>
+    `Required input '${input}' of node #${nodeId} (${classType}) is missing`,
 };
 
 /** An error thrown by the engine with a catalogue code, for callers that prefer exceptions. */

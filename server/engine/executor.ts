@@ -59,7 +59,8 @@ export class Executor {
    * failures or interrupts: they are reported in the result and the event stream. Output values are shared
    * with the cache and every dependant, so nodes must never mutate their inputs in place.
    */
-  async execute(prompt: Prompt, opts: ExecuteOptions): Promise<ExecutionResult> {
+  async execute(input: Prompt, opts: ExecuteOptions): Promise<ExecutionResult> {
+    const prompt = withInputObjects(input);
     const promptId = opts.promptId;
     const signal = opts.signal;
     const messages: Array<[string, unknown]> = [];
@@ -242,8 +243,11 @@ export class Executor {
       preview: (image: { format: 'jpeg' | 'png'; data: Uint8Array }) =>
         emit({ type: 'preview', data: { prompt_id: promptId, node_id: id, display_node_id: id, image } }),
     };
-    let ret = def.run(ctx, inputs);
-    if (ret instanceof Promise) ret = await untilAborted(ret, opts.signal);
+    const returned = def.run(ctx, inputs);
+    const ret: NodeResult =
+      returned !== null && typeof (returned as { then?: unknown }).then === 'function'
+        ? await untilAborted(Promise.resolve(returned), opts.signal)
+        : (returned as NodeResult);
     if (ret === null || typeof ret !== 'object' || !Array.isArray((ret as NodeResult).outputs)) {
       throw new Error(runErrors.notAResult(def.id));
     }
@@ -280,12 +284,24 @@ export class Executor {
 
 const neverAborted = new AbortController().signal;
 
+/** The prompt itself when every node has an inputs object (validated prompts do), else a patched copy. */
+function withInputObjects(prompt: Prompt): Prompt {
+  const broken = Object.keys(prompt).filter((id) => prompt[id].inputs === null || typeof prompt[id].inputs !== 'object');
+  if (broken.length === 0) return prompt;
+  const copy: Prompt = { ...prompt };
+  for (const id of broken) copy[id] = { ...prompt[id], inputs: {} };
+  return copy;
+}
+
 /** The node's input values: links replaced by upstream outputs, literal lists unwrapped; a string on error. */
 function resolveInputs(id: string, raw: Record<string, unknown>, def: NodeDefinition, outcomes: Map<string, Outcome>): NodeInputs | string {
   const inputs: NodeInputs = {};
   const declared = def.inputs.optional ? { ...def.inputs.required, ...def.inputs.optional } : def.inputs.required;
   for (const name in declared) {
-    if (!(name in raw)) continue;
+    if (!(name in raw) || raw[name] === undefined || raw[name] === null) {
+      if (name in def.inputs.required) return runErrors.requiredInputMissing(id, def.id, name);
+      continue;
+    }
     const value = raw[name];
     if (isLinkValue(value)) {
       const source = String(value[0]);

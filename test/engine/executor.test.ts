@@ -286,3 +286,12 @@ test('unvalidated prompts with cycles or unknown classes fail cleanly instead of
   assert.ok(result.failures.some((f) => f.node_id === '4' && /Mystery is not registered/.test(f.message)));
   assert.ok(result.failures.some((f) => /links to node #\d, which has no result/.test(f.message)));
 });
+
+test('a node without an inputs object fails as a missing input rather than crashing the executor', async () => {
+  const { executor } = setup();
+  const result = await executor.execute({ '1': { class_type: 'Double' } } as unknown as Prompt, { promptId: 'n', outputs: ['1'] });
+  assert.equal(result.status, 'error');
+  assert.equal(result.failures[0].node_id, '1');
+  assert.equal(result.failures[0].message, "Required input 'x' of node #1 (Double) is missing");
+  assert.equal(result.executed.length, 0, 'the node was not run with a hole in its inputs');
+});
