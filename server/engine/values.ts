@@ -4,6 +4,7 @@ import { errors } from './errors.js';
 import type { InputSpec } from './node-definition.js';
 import { choicesOf, describeInput } from './inputs.js';
 
+const INTEGER = /^\s*[-+]?\d+\s*$/;
 const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 export type Checked = { ok: true; value: unknown } | { ok: false; error: ComfyError };
@@ -23,6 +24,10 @@ export function checkWidgetValue(name: string, spec: InputSpec, value: unknown):
   let converted: unknown = value;
   switch (spec.type) {
     case 'INT': {
+      // Python's int() takes "5" but not "5.5"; numbers are truncated like int(5.7).
+      if (typeof value === 'string' && !INTEGER.test(value)) {
+        return { ok: false, error: errors.invalidInputType(name, config(), 'INT', value, `'${value}' is not a whole number`) };
+      }
       const n = toNumber(value);
       if (typeof n === 'string') return { ok: false, error: errors.invalidInputType(name, config(), 'INT', value, n) };
       converted = Math.trunc(n);

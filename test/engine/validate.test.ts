@@ -263,3 +263,13 @@ test('custom checks see literal values only, never links', async () => {
   assert.equal(r.ok, true);
   assert.deepEqual(seen, { bias: 2 });
 });
+
+test('INT conversion follows Python int(): whole-number strings pass, "2.5" does not, numbers truncate', async () => {
+  const bias = async (value: unknown) => validatePrompt(withNode({ a: ['1', 0], b: ['1', 0], bias: value }), registry);
+  assert.equal((await bias('7')).prompt?.['2'].inputs.bias, 7);
+  assert.equal((await bias(2.9)).prompt?.['2'].inputs.bias, 2);
+  const bad = await bias('2.5');
+  assert.equal(bad.node_errors['2'].errors[0].type, 'invalid_input_type');
+  assert.equal(bad.node_errors['2'].errors[0].message, 'Failed to convert an input value to a INT value');
+  assert.equal((await bias(true)).node_errors['2'].errors[0].type, 'invalid_input_type');
+});
