@@ -23,6 +23,17 @@ def tensor_json(t: torch.Tensor) -> Dict[str, Any]:
     return {"dtype": dtype, "shape": list(arr.shape), "data": flat}
 
 
+def _random_ids(g: torch.Generator, spec, vocab_size: int, batch: int = 2) -> torch.Tensor:
+    """[bos] + a few random ids + [eos] + padding, per the manifest's tokenisation rule."""
+    rows = []
+    for b in range(batch):
+        n = 3 + 2 * b
+        body = torch.randint(0, max(1, vocab_size - 2), (n,), generator=g).tolist()
+        row = ([] if spec.bos_id is None else [spec.bos_id]) + body + [spec.eos_id]
+        rows.append((row + [spec.pad_id] * spec.max_length)[:spec.max_length])
+    return torch.tensor(rows, dtype=torch.int64)
+
+
 def _case(component: str, name: str, inputs: Dict[str, torch.Tensor], outputs: Dict[str, torch.Tensor]):
     return {"component": component, "name": name, "inputs": {k: tensor_json(v) for k, v in inputs.items()},
             "outputs": {k: tensor_json(v) for k, v in outputs.items()}}
@@ -33,13 +44,17 @@ def parity_vectors(models: KontextModels, tolerance: float = 1e-4) -> Dict[str, 
     """Cases for every component (fixed seed); `models` must hold the exact weights of the exported bundle."""
     models.eval()
     cfg = models.config
-    tok = models.tokenizer()
+    tok = models.tokenizer() if models.vocab is not None else None
     g = torch.Generator().manual_seed(1234)
     cases: List[Dict[str, Any]] = []
 
-    texts = SAMPLE_TEXTS[:2]
-    clip_ids = torch.tensor([tok.encode(t, cfg.clip_tokenizer) for t in texts], dtype=torch.int64)
-    t5_ids = torch.tensor([tok.encode(t, cfg.t5_tokenizer) for t in texts], dtype=torch.int64)
+    if tok is not None:
+        texts = SAMPLE_TEXTS[:2]
+        clip_ids = torch.tensor([tok.encode(t, cfg.clip_tokenizer) for t in texts], dtype=torch.int64)
+        t5_ids = torch.tensor([tok.encode(t, cfg.t5_tokenizer) for t in texts], dtype=torch.int64)
+    else:   # BPE/unigram bundles: fixed random ids in the manifest's layout (the tokenizers are tested apart)
+        clip_ids = _random_ids(g, cfg.clip_tokenizer, cfg.clip.vocab_size)
+        t5_ids = _random_ids(g, cfg.t5_tokenizer, cfg.t5.vocab_size)
     pooled = models.clip(clip_ids)
     text_embeds = models.t5(t5_ids)
     cases.append(_case("text_encoder_clip", "two_prompts", {"input_ids": clip_ids}, {"pooled": pooled}))
@@ -78,6 +93,7 @@ def parity_vectors(models: KontextModels, tolerance: float = 1e-4) -> Dict[str, 
 
     tokenizers = {}
     for key, spec in (("clip", cfg.clip_tokenizer), ("t5", cfg.t5_tokenizer)):
-        tokenizers[key] = [{"text": text, "raw_ids": tok.encode_plain(text), "ids": tok.encode(text, spec)}
-                           for text in SAMPLE_TEXTS]
+        if tok is not None:
+            tokenizers[key] = [{"text": text, "raw_ids": tok.encode_plain(text), "ids": tok.encode(text, spec)}
+                               for text in SAMPLE_TEXTS]
     return {"bundle": cfg.name, "tolerance": tolerance, "cases": cases, "tokenizers": tokenizers}

@@ -34,7 +34,10 @@ def load_bundle_models(bundle_dir: str, cfg: KontextConfig) -> KontextModels:
     """
     with open(os.path.join(bundle_dir, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
-    vocab = load_vocab_from_json(os.path.join(bundle_dir, manifest["files"]["tokenizer_clip"]))
+    with open(os.path.join(bundle_dir, manifest["files"]["tokenizer_clip"]), encoding="utf-8") as f:
+        is_word_level = json.load(f).get("model", {}).get("type") == "WordPiece"
+    vocab = load_vocab_from_json(os.path.join(bundle_dir, manifest["files"]["tokenizer_clip"])) \
+        if is_word_level else None
     models = build_models(cfg, vocab, seed=None)
     states: Dict[str, Dict[str, np.ndarray]] = {}
     for key, component in FILE_COMPONENT.items():
