@@ -5,7 +5,7 @@ import { LGraph, configureLiteGraph, createCanvas, type LGraphCanvas, type LGrap
 import { ApiClient, ApiError, type ObjectInfo, type PromptRejection } from './api.js';
 import { ServerConnection, type ConnectionState } from './connection.js';
 import { registerNodeClasses, widgetsOf } from './node-classes.js';
-import { carryViews, viewsById } from './node-state.js';
+import { carryViews, viewOf, viewsById, type NodeView } from './node-state.js';
 import { RunTracker } from './execution/tracker.js';
 import { installErrorOverlay, refreshNodeState } from './execution/decorations.js';
 import { graphToPrompt } from './workflow/to-prompt.js';
@@ -377,6 +377,12 @@ export class App {
   /** The API-format prompt of the active graph (for scripts). */
   exportPrompt(): Prompt {
     return graphToPrompt(this.graph).prompt;
+  }
+
+  /** What the editor shows on a node (images, error, running, cached); tests read it. */
+  nodeView(nodeId: number | string): NodeView | undefined {
+    const node = this.graph.getNodeById(nodeId as never) ?? this.graph.getNodeById(Number(nodeId) as never);
+    return node ? viewOf(node) : undefined;
   }
 
   /** The strength nodes of the active graph. */

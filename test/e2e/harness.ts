@@ -146,6 +146,8 @@ export async function openEditor(context: BrowserContext, url: string): Promise<
   (page as Page & { errors?: string[] }).errors = errors;
   await page.goto(url);
   await page.waitForFunction(() => window.kontinuous?.ready === true, undefined, { timeout: 30_000 });
+  // Widget positions are laid out while drawing: wait for a few frames before anything clicks on the canvas.
+  await page.waitForFunction(() => window.kontinuous.canvas.frame > 2, undefined, { timeout: 10_000 });
   return page;
 }
 

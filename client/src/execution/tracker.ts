@@ -27,6 +27,8 @@ export class RunTracker {
   private readonly owners = new Map<string, string>();
   private runningNode?: LGraphNode;
   currentPromptId?: string;
+  /** Per-step previews received (shown or not). */
+  previewsSeen = 0;
   queueRemaining = 0;
   private readonly listeners: TrackerListener[] = [];
 
@@ -176,6 +178,7 @@ export class RunTracker {
 
   /** Shows a per-step preview on its node (the running node when the frame names none). */
   preview(frame: PreviewFrame): void {
+    this.previewsSeen += 1;
     if (frame.promptId && !this.mine(frame.promptId)) return;
     const node = this.node(frame.nodeId) ?? this.runningNode;
     if (!node) return;
