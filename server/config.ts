@@ -101,6 +101,7 @@ function checkConfig(config: ServerConfig): void {
   if (config.token !== null && config.token.length < 8) throw new ConfigError('the auth token must be at least 8 characters');
   if (!(config.cacheMb >= 0)) throw new ConfigError(`cache budget ${config.cacheMb} MiB must be a number >= 0`);
   if (!Number.isInteger(config.maxHistory) || config.maxHistory < 1) throw new ConfigError(`max history ${config.maxHistory} must be an integer >= 1`);
+  if (!(config.shutdownGraceSeconds >= 0)) throw new ConfigError(`shutdown grace ${config.shutdownGraceSeconds} s must be a number >= 0`);
 }
 
 const FLAGS: Record<string, { env: string; kind: 'string' | 'int' | 'number' | 'bool' }> = {
@@ -113,6 +114,7 @@ const FLAGS: Record<string, { env: string; kind: 'string' | 'int' | 'number' | '
   device: { env: 'KONTINUOUS_DEVICE', kind: 'string' },
   'max-history': { env: 'KONTINUOUS_MAX_HISTORY', kind: 'int' },
   open: { env: 'KONTINUOUS_OPEN', kind: 'bool' },
+  'shutdown-grace': { env: 'KONTINUOUS_SHUTDOWN_GRACE', kind: 'number' },
 };
 
 export const USAGE = `Usage: npm start -- [options]
@@ -124,7 +126,8 @@ export const USAGE = `Usage: npm start -- [options]
   --cache-mb N      output-cache budget in MiB (default 2048; KONTINUOUS_CACHE_MB)
   --device D        auto | cpu | cuda | webgpu (default auto; KONTINUOUS_DEVICE)
   --max-history N   history entries kept (default 10000; KONTINUOUS_MAX_HISTORY)
-  --open            open the editor in a browser`;
+  --open            open the editor in a browser
+  --shutdown-grace S  seconds SIGINT/SIGTERM waits for the running prompt before re-queueing it (default 10)`;
 
 function convert(name: string, kind: string, raw: string): unknown {
   if (kind === 'string') return raw;
@@ -172,5 +175,6 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     ...(values.device !== undefined && { device: values.device as string }),
     ...(values['max-history'] !== undefined && { maxHistory: values['max-history'] as number }),
     ...(values.open !== undefined && { open: values.open as boolean }),
+    ...(values['shutdown-grace'] !== undefined && { shutdownGraceSeconds: values['shutdown-grace'] as number }),
   });
 }

@@ -33,9 +33,11 @@ async function main(): Promise<void> {
   if (server.context.recoveredAfterCrash.length > 0) {
     console.warn(`Recovered after an unclean stop: ${server.context.recoveredAfterCrash.length} prompt(s) that were running are recorded as interrupted in history.`);
   }
+  const pending = server.context.store.pendingCount;
   const { url } = await server.listen();
+  console.log(`Data dir: ${config.dataDir} (pending prompts: ${pending})`);
+  // Last, so a script that waits for this line has seen everything above it.
   console.log(`Kontinuous Studio listening on ${url}`);
-  console.log(`Data dir: ${config.dataDir} (pending prompts: ${server.context.store.pendingCount})`);
   if (config.open) {
     const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
     spawn(opener, [config.token ? `${url}?token=${encodeURIComponent(config.token)}` : url], { stdio: 'ignore', detached: true }).on('error', () => {

@@ -52,7 +52,8 @@ export function historyRoutes(ctx: ServerContext): Router {
       if (entry) {
         job.outputs = entry.outputs;
         job.status = entry.status.status_str;
-        const failure = entry.status.messages.find(([type]) => type === 'execution_error' || type === 'execution_interrupted');
+        const failure =
+          entry.status.messages.find(([type]) => type === 'execution_error') ?? entry.status.messages.find(([type]) => type === 'execution_interrupted');
         if (failure) {
           const data = failure[1] as Record<string, unknown>;
           job.error = {
