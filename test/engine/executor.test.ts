@@ -232,9 +232,9 @@ test('a node that ignores the signal does not hold the run: the executor stops o
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 50);
   const t0 = performance.now();
-  const { result } = await run(world, executor, { '1': { class_type: 'Stubborn', inputs: { ms: 3000 } }, '2': { class_type: 'Show', inputs: { x: ['1', 0] } } }, { signal: controller.signal });
+  const { result } = await run(world, executor, { '1': { class_type: 'Stubborn', inputs: { ms: 1500 } }, '2': { class_type: 'Show', inputs: { x: ['1', 0] } } }, { signal: controller.signal });
   assert.equal(result.status, 'interrupted');
-  assert.ok(performance.now() - t0 < 1500);
+  assert.ok(performance.now() - t0 < 1000, 'returned before the stubborn node finished');
 });
 
 test('an already-aborted signal runs nothing', async () => {
