@@ -121,22 +121,24 @@ export class Executor {
         continue;
       }
       const def = this.registry.get(node.class_type);
-      const inputs = def ? resolveInputs(id, node.inputs, def, outcomes) : undefined;
-      const startError = !def
-        ? new Error(runErrors.unknownClass(node.class_type))
-        : fingerprintErrors.has(id)
-          ? fingerprintErrors.get(id)
-          : typeof inputs === 'string'
-            ? new Error(inputs)
-            : undefined;
-      if (startError !== undefined) {
-        this.recordFailure(id, node.class_type, startError, typeof inputs === 'object' ? inputs : node.inputs, result, outcomes);
+      if (!def) {
+        this.recordFailure(id, node.class_type, new Error(runErrors.unknownClass(node.class_type)), node.inputs, result, outcomes);
+        continue;
+      }
+      const inputs = resolveInputs(id, node.inputs, def, outcomes);
+      if (typeof inputs === 'string') {
+        this.recordFailure(id, node.class_type, new Error(inputs), node.inputs, result, outcomes);
+        continue;
+      }
+      if (fingerprintErrors.has(id)) {
+        // The external state could not be read (a missing file): the node could not have run correctly.
+        this.recordFailure(id, node.class_type, fingerprintErrors.get(id), inputs, result, outcomes);
         continue;
       }
       emit({ type: 'executing', data: { node: id, display_node: id, prompt_id: promptId } });
       const started = performance.now();
       try {
-        const out = await this.runNode(id, def!, inputs as NodeInputs, prompt, opts, emit);
+        const out = await this.runNode(id, def, inputs, prompt, opts, emit);
         result.timings![id] = performance.now() - started;
         result.executed.push(id);
         outcomes.set(id, { kind: 'done', outputs: out.outputs, ui: out.ui });
@@ -146,7 +148,7 @@ export class Executor {
       } catch (error) {
         result.timings![id] = performance.now() - started;
         if (signal?.aborted) { interruptedAt = id; break; }
-        this.recordFailure(id, node.class_type, error, inputs as NodeInputs, result, outcomes);
+        this.recordFailure(id, node.class_type, error, inputs, result, outcomes);
       }
     }
 

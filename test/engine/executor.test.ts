@@ -295,3 +295,14 @@ test('a node without an inputs object fails as a missing input rather than crash
   assert.equal(result.failures[0].message, "Required input 'x' of node #1 (Double) is missing");
   assert.equal(result.executed.length, 0, 'the node was not run with a hole in its inputs');
 });
+
+test('a fingerprint that throws (unreadable external state) fails that node without running it', async () => {
+  const { world, executor } = setup();
+  world.registry.get('Pick')!.fingerprint = () => { throw new Error('input file a.png vanished'); };
+  const prompt: Prompt = { '1': { class_type: 'Pick', inputs: { file: 'a.png' } }, '2': { class_type: 'Show', inputs: { x: ['1', 0] } } };
+  const { result, ran } = await run(world, executor, prompt);
+  assert.deepEqual(ran, []);
+  assert.deepEqual(result.failedOutputs, { '2': '1' });
+  assert.equal(result.failures[0].message, 'input file a.png vanished');
+  assert.deepEqual(result.failures[0].inputs, { file: 'a.png' });
+});
