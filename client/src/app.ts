@@ -10,6 +10,7 @@ import { RunTracker } from './execution/tracker.js';
 import { installErrorOverlay, refreshNodeState } from './execution/decorations.js';
 import { graphToPrompt } from './workflow/to-prompt.js';
 import { encodeShareFragment } from './workflow/share-link.js';
+import { registerVirtualNodes } from './workflow/virtual-nodes.js';
 import { loadWorkflowInto, markPlaceholders, serialiseGraph, type Workflow } from './workflow/load.js';
 import { WorkflowTabs } from './state/tabs.js';
 import { snapshotOf } from './state/undo.js';
@@ -104,12 +105,14 @@ export class App {
         await new Promise((r) => setTimeout(r, Math.min(2000, 250 * (attempt + 1))));
       }
     }
-    registerNodeClasses(this.objectInfo, {
+    const host = {
       api: this.api,
       canvas: () => this.canvas,
-      changed: (node) => this.nodeChanged(node),
-      notifyError: (message) => toast(message, 'error'),
-    });
+      changed: (node: LGraphNode) => this.nodeChanged(node),
+      notifyError: (message: string) => toast(message, 'error'),
+    };
+    registerVirtualNodes(host);
+    registerNodeClasses(this.objectInfo, host);
   }
 
   /** Opens the shipped default workflow in a new tab. */

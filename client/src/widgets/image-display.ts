@@ -84,6 +84,7 @@ export function addImageDisplay(node: LGraphNode): AnyWidget {
 /** Loads the images of a node's view and grows the node so they are visible; `urlOf` maps refs to /view URLs. */
 export function showImages(node: LGraphNode, urls: string[]): void {
   const view = viewOf(node);
+  if (typeof Image === 'undefined') return; // graphs also load in Node (tests, tools): nothing to draw there
   view.selectedImage = Math.min(view.selectedImage, Math.max(0, urls.length - 1));
   view.imageElements = urls.map((url) => {
     const img = new Image();

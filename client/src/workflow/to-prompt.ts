@@ -18,7 +18,7 @@ export interface PromptBuild {
   skipped: Record<string, string>;
 }
 
-type Source = { node: LGraphNode; slot: number } | null;
+type Source = { node: LGraphNode; slot: number } | { value: unknown } | null;
 
 function isVirtual(node: LGraphNode): boolean {
   return Boolean((node as LGraphNode & { isVirtualNode?: boolean }).isVirtualNode);
@@ -34,10 +34,14 @@ function resolveSource(graph: LGraph, node: LGraphNode, inputIndex: number, seen
   if (!origin || seen.has(origin)) return null;
   seen.add(origin);
   if (origin.mode === MODE_MUTED) return null;
+  if ('primitiveValue' in origin) return { value: (origin as LGraphNode & { primitiveValue: unknown }).primitiveValue };
   if (isVirtual(origin)) return resolveSource(graph, origin, 0, seen);
   if (origin.mode === MODE_BYPASSED) {
+    // As ComfyUI does: the input at the same index as the output read if its type fits, else the first that fits.
     const type = origin.outputs?.[link.origin_slot]?.type;
-    const through = (origin.inputs ?? []).findIndex((slot) => slot.type === type && slot.link != null);
+    const inputs = origin.inputs ?? [];
+    const fits = (i: number) => inputs[i] !== undefined && inputs[i]!.type === type && inputs[i]!.link != null;
+    const through = fits(link.origin_slot) ? link.origin_slot : inputs.findIndex((_, i) => fits(i));
     return through >= 0 ? resolveSource(graph, origin, through, seen) : null;
   }
   return { node: origin, slot: link.origin_slot };
@@ -68,7 +72,10 @@ export function graphToPrompt(graph: LGraph): PromptBuild {
     }
     (node.inputs ?? []).forEach((input, index) => {
       const source = resolveSource(graph, node, index);
-      if (source) inputs[input.name] = [String(source.node.id), source.slot];
+      // An input slot standing for a widget carries the widget's name; a link into it replaces the widget value.
+      const name = (input as { widget?: { name: string } }).widget?.name ?? input.name;
+      if (source && 'value' in source) inputs[name] = literal(source.value);
+      else if (source) inputs[name] = [String(source.node.id), source.slot];
     });
     prompt[id] = { class_type: classTypeOf(node), inputs, _meta: { title: node.title } };
   }

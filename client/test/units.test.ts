@@ -1,0 +1,92 @@
+// Pure parts of the editor, in Node: the PNG text reader against the server's own PNG writer, share-link
+// round trips, snapshot undo/redo, strength lists for the explorer, and positional widget-value alignment.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { readPngText } from '../src/workflow/png-text.js';
+import { decodeShareFragment, encodeShareFragment } from '../src/workflow/share-link.js';
+import { UndoHistory, snapshotOf } from '../src/state/undo.js';
+import { strengthsFromInputs, strengthsOfPrompt } from '../src/strength/strengths.js';
+import { alignWidgetValues } from '../src/node-classes.js';
+import { parsePreviewFrame } from '../src/connection.js';
+import { normaliseWorkflow, WorkflowFormatError } from '../src/workflow/load.js';
+import { encodePng } from '../../server/media/codec.js';
+import { asciiJson } from '../../server/media/png-text.js';
+import { makeImageBatch } from '../../nodes/sockets.js';
+import type { NodeInfo } from '../src/api.js';
+
+test('reads the workflow and prompt text chunks the server writes into PNGs', async () => {
+  const data = { nodes: [{ id: 1, type: 'LoadImage', title: 'café ✓' }], links: [] };
+  const png = await encodePng(makeImageBatch(1, 4, 4), 0, { prompt: '{"1":{}}', workflow: asciiJson(data) });
+  const text = readPngText(new Uint8Array(png));
+  assert.deepEqual(JSON.parse(text.workflow!), data, 'non-ASCII titles survive');
+  assert.equal(text.prompt, '{"1":{}}');
+  assert.throws(() => readPngText(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])), /not a PNG/);
+});
+
+test('share fragments round-trip a workflow and reject damaged links', async () => {
+  const workflow = { nodes: Array.from({ length: 40 }, (_, i) => ({ id: i, type: 'KontextStrength', widgets_values: ['single', 0.5] })), links: [] };
+  const fragment = await encodeShareFragment(workflow);
+  assert.match(fragment, /^#workflow=[A-Za-z0-9_-]+$/);
+  assert.ok(fragment.length < JSON.stringify(workflow).length / 4, 'compressed');
+  assert.deepEqual(await decodeShareFragment(fragment), workflow);
+  assert.equal(await decodeShareFragment('#other'), null);
+  await assert.rejects(decodeShareFragment('#workflow=AAAA!!'), /damaged/);
+});
+
+test('undo history: checkpoints only real changes, undo/redo walk them, a new edit drops the redo branch', () => {
+  const a = snapshotOf({ nodes: [1], extra: { ds: { scale: 1 } } });
+  const history = new UndoHistory(a);
+  assert.equal(history.checkpoint(snapshotOf({ nodes: [1], extra: { ds: { scale: 2 } } })), false, 'viewport moves are not edits');
+  const b = snapshotOf({ nodes: [1, 2] });
+  const c = snapshotOf({ nodes: [1, 2, 3] });
+  assert.equal(history.checkpoint(b), true);
+  assert.equal(history.checkpoint(c), true);
+  assert.equal(history.undo(), b);
+  assert.equal(history.undo(), a);
+  assert.equal(history.undo(), null);
+  assert.equal(history.redo(), b);
+  history.checkpoint(snapshotOf({ nodes: ['x'] }));
+  assert.equal(history.redo(), null);
+  assert.equal(history.canUndo, true);
+});
+
+test('strengths of a run follow the Strength node rule (single, sweep, list, invalid)', () => {
+  assert.deepEqual(strengthsFromInputs({ mode: 'single', value: 0.6 }), [0.6]);
+  assert.deepEqual(strengthsFromInputs({ mode: 'sweep', start: 0.2, end: 1, count: 5 }), [0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(strengthsFromInputs({ mode: 'list', list: '0, .5 1' }), [0, 0.5, 1]);
+  assert.equal(strengthsFromInputs({ mode: 'list', list: 'two' }), null);
+  assert.deepEqual(strengthsOfPrompt({ '6': { class_type: 'KontextStrength', inputs: { mode: 'sweep', start: 0, end: 1, count: 3 } } }), [0, 0.5, 1]);
+});
+
+test('widget values from other tools get the seed control value inserted where it is missing', () => {
+  const info = {
+    input: { required: { seed: ['INT', {}], steps: ['INT', {}], model: ['KONTEXT_MODEL', {}], mode: [['a', 'b'], {}] } },
+    input_order: { required: ['seed', 'steps', 'model', 'mode'] },
+    output: [],
+    name: 'X',
+  } as unknown as NodeInfo;
+  assert.deepEqual(alignWidgetValues(info, [5, 10, 'a']), [5, 'fixed', 10, 'a']);
+  assert.deepEqual(alignWidgetValues(info, [5, 'randomize', 10, 'b']), [5, 'randomize', 10, 'b']);
+});
+
+test('binary previews: ComfyUI type 1 and type 4 frames and our socket.io metadata form', () => {
+  const jpeg = [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4];
+  const type1 = new Uint8Array([0, 0, 0, 1, 0, 0, 0, 2, ...jpeg]);
+  const frame1 = parsePreviewFrame(type1)!;
+  assert.equal(frame1.blob.type, 'image/png');
+  assert.equal(frame1.blob.size, jpeg.length);
+  const meta = new TextEncoder().encode(JSON.stringify({ node_id: '8', display_node_id: '8', prompt_id: 'p', image_type: 'image/jpeg' }));
+  const type4 = new Uint8Array([0, 0, 0, 4, 0, 0, 0, meta.length, ...meta, ...jpeg]);
+  const frame4 = parsePreviewFrame(type4)!;
+  assert.deepEqual([frame4.nodeId, frame4.promptId, frame4.blob.type, frame4.blob.size], ['8', 'p', 'image/jpeg', jpeg.length]);
+  const plain = parsePreviewFrame(new Uint8Array(jpeg), { node_id: '3', display_node_id: '9', prompt_id: 'q' })!;
+  assert.equal(plain.nodeId, '9');
+});
+
+test('workflow files: old object sizes are normalised, API prompts and junk are refused with a reason', () => {
+  const workflow = normaliseWorkflow({ nodes: [{ id: 1, type: 'X', size: { 0: 100, 1: 50 } }], links: [] });
+  assert.deepEqual(workflow.nodes[0]!.size, [100, 50]);
+  assert.throws(() => normaliseWorkflow({ '1': { class_type: 'X', inputs: {} } }), (e: Error) => e instanceof WorkflowFormatError && /API-format prompt/.test(e.message));
+  assert.throws(() => normaliseWorkflow({ links: [] }), /no "nodes" list/);
+  assert.throws(() => normaliseWorkflow('text'), /JSON object/);
+});
