@@ -139,6 +139,7 @@ export class OutputCache {
     this.bytes = 0;
   }
 
+  /** Current size and lifetime counters (hits, misses, evictions). */
   stats(): CacheStats {
     return {
       entries: this.entries.size,

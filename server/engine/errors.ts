@@ -30,6 +30,7 @@ function shortList(values: readonly unknown[], max = 20): string {
   return `[${shown.join(', ')}${values.length > max ? `, ... (${values.length - max} more)` : ''}]`;
 }
 
+/** Builders of ComfyUI-shaped validation errors, one per message; `type` is the stable code. */
 export const errors = {
   noPrompt: () => err('no_prompt', 'No prompt provided', 'No prompt provided'),
   notApiFormat: (details: string) =>
@@ -94,7 +95,7 @@ export const errors = {
   invalidWorkflow: (details: string) => err('invalid_workflow', 'The workflow file is not a valid UI workflow', details),
 };
 
-/** Messages for failures while running nodes (they travel in execution_error events). */
+/** Messages for failures while running nodes (they travel in execution_error events as exception_message). */
 export const runErrors = {
   wrongOutputCount: (classType: string, got: number, want: number) =>
     `${classType} returned ${got} output value${got === 1 ? '' : 's'} but declares ${want}; a node must return one value per declared output`,

@@ -49,6 +49,7 @@ export class NodeRegistry {
     return this.defs.get(id);
   }
 
+  /** True when a class id is registered. */
   has(id: string): boolean {
     return this.defs.has(id);
   }

@@ -31,7 +31,12 @@ export async function validatePrompt(
 ): Promise<ValidationResult> {
   if (prompt === undefined || prompt === null) return reject(errors.noPrompt());
   const shape = promptShapeErrors(prompt);
-  if (shape !== null) return reject(errors.notApiFormat(shape));
+  if (shape !== null) {
+    // The most common mistake: posting the UI workflow (nodes + links) where the API format is expected.
+    const p = prompt as { nodes?: unknown; links?: unknown };
+    const looksLikeWorkflow = Array.isArray(p.nodes) && Array.isArray(p.links);
+    return reject(errors.notApiFormat(looksLikeWorkflow ? 'this is a UI workflow (nodes + links); send the API format, e.g. converted with workflowToPrompt' : shape));
+  }
   const graph = prompt as Prompt;
 
   const ids = Object.keys(graph);

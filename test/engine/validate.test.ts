@@ -68,6 +68,9 @@ test('invalid_prompt for an unknown class, a missing class_type and a non-API bo
   assert.equal(notApi.error?.type, 'invalid_prompt');
   assert.match(notApi.error!.details, /\/1\/inputs/);
   assert.equal((await validatePrompt([1, 2], registry)).error?.type, 'invalid_prompt');
+  const workflow = await validatePrompt({ nodes: [], links: [], version: 0.4, last_node_id: 0, last_link_id: 0 }, registry);
+  assert.equal(workflow.error?.type, 'invalid_prompt');
+  assert.match(workflow.error!.details, /UI workflow/);
 });
 
 test('prompt_no_outputs when nothing is an output node', async () => {
