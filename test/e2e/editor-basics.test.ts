@@ -154,4 +154,53 @@ describe('editor basics (chromium)', () => {
     assert.equal(await read(), 7);
     assert.deepEqual(pageErrors(page), []);
   });
+
+  it('adds nodes from the search dialog, copies and pastes, groups and reroutes', async () => {
+    await page.evaluate(() => window.kontinuous.app.selectTab(0));
+    const count = () => page.evaluate(() => window.kontinuous.graph.nodes.length);
+    const start = await count();
+    // Double-click on empty canvas opens litegraph's search dialog; typing filters the server's node classes.
+    const box = (await page.locator('#kx-canvas').boundingBox())!;
+    await page.mouse.dblclick(box.x + box.width - 60, box.y + box.height - 60);
+    await page.waitForSelector('.litesearchbox input', { timeout: 5000 });
+    await page.keyboard.type('Strength Grid');
+    await page.waitForSelector('.litesearchbox .lite-search-item');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => window.kontinuous.graph.nodes.length === n + 1, start);
+    const added = await page.evaluate(() => window.kontinuous.graph.nodes.at(-1).type);
+    assert.equal(added, 'StrengthGrid');
+
+    // Copy and paste the selected node with the keyboard.
+    await page.evaluate(() => {
+      const { graph, canvas } = window.kontinuous;
+      canvas.deselectAll();
+      canvas.selectNode(graph.getNodeById(6));
+    });
+    await page.locator('#kx-canvas').focus();
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await page.waitForFunction((n) => window.kontinuous.graph.nodes.length === n + 2, start);
+    const pasted = await page.evaluate(() => window.kontinuous.graph.nodes.filter((n: { type: string }) => n.type === 'KontextStrength').length);
+    assert.equal(pasted, 2);
+
+    // A group from the canvas menu and a reroute on a link: both saved, and the prompt still wires through.
+    const before = await page.evaluate(() => JSON.stringify(window.kontinuous.app.exportPrompt()['7'].inputs));
+    await page.evaluate(() => {
+      const { graph } = window.kontinuous;
+      const link = graph.getLink(graph.getNodeById(7).inputs[2].link);
+      graph.createReroute([link ? 600 : 0, 700], link);
+    });
+    await page.mouse.click(box.x + 30, box.y + box.height - 30, { button: 'right' });
+    await page.getByText('Add Group', { exact: true }).click();
+    await page.waitForFunction(() => window.kontinuous.graph.groups.length === 1);
+    await page.evaluate(() => window.kontinuous.app.checkpoint());
+    const saved = await page.evaluate(() => window.kontinuous.app.workflow());
+    assert.equal(saved.groups.length, 1);
+    assert.equal(saved.extra.reroutes?.length, 1);
+    assert.equal(await page.evaluate(() => JSON.stringify(window.kontinuous.app.exportPrompt()['7'].inputs)), before);
+    // One undo step removes the group again.
+    await page.evaluate(() => window.kontinuous.app.undo());
+    assert.equal(await page.evaluate(() => window.kontinuous.graph.groups.length), 0);
+    assert.deepEqual(pageErrors(page), []);
+  });
 });
