@@ -15,6 +15,8 @@ export interface CliHostOptions {
   device: string | null;
   modelsDirs: readonly string[];
   log: (message: string) => void;
+  /** Threads inside one onnxruntime operator; default: onnxruntime's choice (the physical cores). */
+  intraOpThreads?: number;
 }
 
 export interface CliHost {
@@ -55,6 +57,7 @@ export async function createCliHost(options: CliHostOptions): Promise<CliHost> {
     extraModelDirs: options.modelsDirs.map((dir) => path.resolve(dir)),
     device: options.device ?? process.env.KONTINUOUS_DEVICE ?? 'auto',
     log: options.log,
+    ...(options.intraOpThreads !== undefined && { intraOpThreads: options.intraOpThreads }),
   });
   const runtime = models.runtime;
   const services = { files, models } as NodeServices;
