@@ -33,17 +33,7 @@ async function main(): Promise<void> {
   if (server.context.recoveredAfterCrash.length > 0) {
     console.warn(`Recovered after an unclean stop: ${server.context.recoveredAfterCrash.length} prompt(s) that were running are recorded as interrupted in history.`);
   }
-  const pending = server.context.store.pendingCount;
-  const { url } = await server.listen();
-  console.log(`Data dir: ${config.dataDir} (pending prompts: ${pending})`);
-  // Last, so a script that waits for this line has seen everything above it.
-  console.log(`Kontinuous Studio listening on ${url}`);
-  if (config.open) {
-    const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-    spawn(opener, [config.token ? `${url}?token=${encodeURIComponent(config.token)}` : url], { stdio: 'ignore', detached: true }).on('error', () => {
-      console.warn(`could not open a browser; visit ${url}`);
-    }).unref();
-  }
+  // Handlers before the URL is printed: a supervisor may signal as soon as it sees that line.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -62,6 +52,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const pending = server.context.store.pendingCount;
+  const { url } = await server.listen();
+  console.log(`Data dir: ${config.dataDir} (pending prompts: ${pending})`);
+  // Last, so a script that waits for this line has seen everything above it.
+  console.log(`Kontinuous Studio listening on ${url}`);
+  if (config.open) {
+    const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+    spawn(opener, [config.token ? `${url}?token=${encodeURIComponent(config.token)}` : url], { stdio: 'ignore', detached: true }).on('error', () => {
+      console.warn(`could not open a browser; visit ${url}`);
+    }).unref();
+  }
 }
 
 main().catch((error) => {

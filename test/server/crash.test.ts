@@ -112,7 +112,7 @@ it('SIGTERM checkpoints the running prompt back to the queue, and the next start
   assert.match(second.output(), /pending prompts: 1/);
   assert.doesNotMatch(second.output(), /Recovered after an unclean stop/);
   second.child.kill('SIGTERM'); // grace 10 s: it finishes the 2 s prompt before exiting
-  assert.equal(await exited(second.child), 0);
+  assert.equal(await exited(second.child), 0, second.output());
   const third = await startProcess(dataDir);
   const job = await request(`${third.url}/api/jobs/${id}`);
   assert.equal(job.body.state, 'done');
