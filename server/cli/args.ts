@@ -16,6 +16,7 @@ Options for run:
   --data-dir <dir>               input/, output/ and temp/ (default ./data; KONTINUOUS_DATA_DIR)
   --device <d>                   auto | cpu | cuda | webgpu (default auto; KONTINUOUS_DEVICE)
   --models-dir <dir>             an extra folder of model bundles (repeatable)
+  --threads <n>                  threads per onnxruntime operator (default: one per core)
   --json                         print a JSON summary on stdout instead of the output paths
   --quiet                        no progress bar
 
@@ -34,6 +35,7 @@ export interface RunArgs {
   dataDir: string | null;
   device: string | null;
   modelsDirs: string[];
+  threads: number | null;
   json: boolean;
   quiet: boolean;
 }
@@ -48,7 +50,7 @@ export interface ModelsArgs {
 
 export type CliArgs = RunArgs | ModelsArgs | { command: 'help' };
 
-const VALUE_FLAGS = new Set(['set', 'image', 'out', 'data-dir', 'device', 'models-dir']);
+const VALUE_FLAGS = new Set(['set', 'image', 'out', 'data-dir', 'device', 'models-dir', 'threads']);
 const BOOL_FLAGS = new Set(['json', 'quiet', 'check']);
 const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'];
 
@@ -106,11 +108,14 @@ export function parseArgs(argv: string[]): CliArgs {
   const modelsDirs = values['models-dir'] ?? [];
   if (command === 'models') {
     if (positional.length > 0) throw bad(`models takes no file argument (got "${positional[0]}")`);
-    for (const name of ['set', 'image', 'out', 'data-dir']) if (values[name]) throw bad(`--${name} is an option of run, not models`);
+    for (const name of ['set', 'image', 'out', 'data-dir', 'threads']) if (values[name]) throw bad(`--${name} is an option of run, not models`);
     if (flags.has('quiet')) throw bad('--quiet is an option of run, not models');
     return { command, check: flags.has('check'), device, modelsDirs, json: flags.has('json') };
   }
   if (flags.has('check')) throw bad('--check is an option of models, not run');
+  const threadsText = single('threads');
+  const threads = threadsText === null ? null : Number(threadsText);
+  if (threads !== null && (!Number.isInteger(threads) || threads < 1 || threads > 256)) throw bad(`--threads must be a whole number from 1 to 256, got "${threadsText}"`);
   if (positional.length !== 1) throw bad(positional.length === 0 ? 'run needs a workflow file' : `run takes one workflow file, got ${positional.length}`);
   return {
     command,
@@ -121,6 +126,7 @@ export function parseArgs(argv: string[]): CliArgs {
     dataDir: single('data-dir'),
     device,
     modelsDirs,
+    threads,
     json: flags.has('json'),
     quiet: flags.has('quiet'),
   };

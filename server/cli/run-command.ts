@@ -49,7 +49,7 @@ function useImage(host: CliHost, prompt: Prompt, file: string): string {
 
 /** Runs the command; returns the exit code (see exit-codes.ts). Throws CliError for bad input. */
 export async function runCommand(args: RunArgs, out: NodeJS.WritableStream, err: NodeJS.WritableStream & { isTTY?: boolean }): Promise<ExitCode> {
-  const host = await createCliHost({ dataDir: args.dataDir, device: args.device, modelsDirs: args.modelsDirs, log: (m) => err.write(`${m}\n`) });
+  const host = await createCliHost({ dataDir: args.dataDir, device: args.device, modelsDirs: args.modelsDirs, log: (m) => err.write(`${m}\n`), ...(args.threads !== null && { intraOpThreads: args.threads }) });
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
