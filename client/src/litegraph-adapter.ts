@@ -71,6 +71,8 @@ export function createCanvas(element: HTMLCanvasElement, graph: LGraph): LGraphC
   const canvas = new LGraphCanvas(element, graph);
   canvas.show_info = false;
   canvas.render_canvas_border = false;
+  // Keep text and widgets drawn when a whole workflow is framed on a laptop screen (litegraph's default is 0.6).
+  canvas.low_quality_zoom_threshold = 0.4;
   canvas.render_link_tooltip = true;
   canvas.allow_searchbox = true;
   canvas.background_image = '';

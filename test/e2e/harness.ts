@@ -165,3 +165,32 @@ export function samplePngPath(): string {
 export async function waitInPage<T>(page: Page, fn: () => T, timeout = 30_000): Promise<void> {
   await page.waitForFunction(fn, undefined, { timeout, polling: 100 });
 }
+
+/**
+ * The real server in this process (createServer) with the model runtime as a service, searching models/ and
+ * `modelDirs`; used where the test needs a model bundle that is not in models/ (the random-weight fixture).
+ */
+export async function startModelServer(modelDirs: string[]): Promise<ProductServer & { bundles: string[] }> {
+  const { createServer } = await import('../../server/app.js');
+  const { makeConfig } = await import('../../server/config.js');
+  const { createModelService } = await import('../../server/runtime/model-service.js');
+  const { bindBundleChoices } = await import('../../nodes/kontext/bind-choices.js');
+  const { allNodes } = await import('../../nodes/index.js');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontinuous-e2e-'));
+  const models = createModelService({ repoDir: REPO, extraModelDirs: modelDirs, device: 'cpu' });
+  const config = makeConfig({ host: '127.0.0.1', port: 0, dataDir, shutdownGraceSeconds: 1 });
+  const server = createServer({ config, nodes: bindBundleChoices(allNodes, () => models.bundleNames()), services: { models } });
+  const { port } = await server.listen();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    process: process as unknown as ChildProcess,
+    log: [],
+    bundles: [...models.bundleNames()],
+    async stop() {
+      await server.close();
+      await models.runtime.release();
+    },
+  };
+}

@@ -162,16 +162,8 @@ export class RunTracker {
   }
 
   private finish(promptId: string, status: 'success' | 'error' | 'interrupted', message?: string): void {
-    if (this.mine(promptId)) {
-      this.setRunning(null);
-      for (const node of this.graph().nodes) {
-        const view = viewOf(node);
-        if (view.preview) {
-          view.preview = undefined;
-          node.setDirtyCanvas(true, false);
-        }
-      }
-    }
+    // The last preview stays on its node (the denoiser shows its final step) until the next run starts.
+    if (this.mine(promptId)) this.setRunning(null);
     if (this.currentPromptId === promptId) this.currentPromptId = undefined;
     this.listeners.forEach((l) => l.finished?.(promptId, status, message));
   }

@@ -38,7 +38,8 @@ export function addImageDisplay(node: LGraphNode): AnyWidget {
       const showThumbs = loaded.length > 1;
       const main: Box = { x: 10, y: y + 2, w: width - 20, h: height - 6 - (showThumbs ? THUMB_ROW : 0) };
       if (main.h < 8) return;
-      const large = view.preview && view.running ? view.preview : loaded[Math.min(view.selectedImage, loaded.length - 1)];
+      // While a node runs its live preview wins; afterwards its outputs, or the last preview when it has none (the denoiser).
+      const large = view.preview && (view.running || !loaded.length) ? view.preview : loaded[Math.min(view.selectedImage, loaded.length - 1)];
       if (large && large.naturalWidth > 0) {
         const box = fit(large, main);
         ctx.drawImage(large, box.x, box.y, box.w, box.h);

@@ -1,0 +1,133 @@
+// Strength, the reason the product exists, in a real browser on the real server with a real model bundle
+// (kontext-tiny when installed, else the random-weight fixture bundle): the default workflow runs and its preview
+// appears, dragging the live Strength slider brings a new image rendered at the new strength, and a sweep fills
+// the strength explorer (scrubber, strip, animation, save a frame). The README screenshot is taken here.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ensureClientBuilt, launchBrowser, openEditor, pageErrors, REPO, samplePngPath, startModelServer, type Browser, type ProductServer } from './harness.js';
+
+const STRENGTH = 6;
+const DENOISE = 8;
+const SAVE = 10;
+
+let server: ProductServer & { bundles: string[] };
+let browser: Browser;
+let page: Page;
+
+/** Page pixels of a point on a widget of a node (fraction 0..1 across the widget's width). */
+function widgetPoint(page: Page, nodeId: number, name: string, fraction: number) {
+  return page.evaluate(({ nodeId, name, fraction }) => {
+    const { graph, canvas } = window.kontinuous;
+    const node = graph.getNodeById(nodeId);
+    const widget = node.widgets.find((w: { name: string }) => w.name === name);
+    const rect = canvas.canvas.getBoundingClientRect();
+    const [ox, oy] = canvas.ds.offset;
+    const s = canvas.ds.scale;
+    const x = node.pos[0] + 15 + fraction * (node.size[0] - 30);
+    const y = node.pos[1] + widget.y + 10;
+    return { x: rect.left + (x + ox) * s, y: rect.top + (y + oy) * s };
+  }, { nodeId, name, fraction });
+}
+
+async function latestRunStrength(): Promise<number> {
+  const history = (await (await fetch(`${server.url}/history?max_items=1`)).json()) as Record<string, { prompt: [number, string, Record<string, { inputs: Record<string, unknown> }>] }>;
+  const entry = Object.values(history)[0]!;
+  return entry.prompt[2][String(STRENGTH)]!.inputs.value as number;
+}
+
+describe('strength in the editor (chromium, real model)', () => {
+  before(async () => {
+    await ensureClientBuilt();
+    server = await startModelServer([path.join(REPO, 'test', 'fixtures', 'bundles')]);
+    browser = await launchBrowser();
+    page = await openEditor(browser.context, server.url);
+    const bundle = server.bundles.includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture';
+    const bytes = fs.readFileSync(samplePngPath()).toString('base64');
+    await page.evaluate(async ({ bundle, b64, denoise }) => {
+      const { app, graph } = window.kontinuous;
+      app.setWidget(2, 'bundle', bundle);
+      app.setWidget(denoise, 'steps', 4);
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      await graph.getNodeById(1).uploadFile(new File([data], 'chelsea.png', { type: 'image/png' }));
+    }, { bundle, b64: bytes, denoise: DENOISE });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+  });
+
+  it('runs the default workflow: progress and previews on the denoiser, the edit in Save Image', async () => {
+    await page.locator('#kx-queue').click();
+    await page.waitForFunction((id) => window.kontinuous.app.nodeView(id).images.length === 1, SAVE, { timeout: 60_000 });
+    const state = await page.evaluate(({ save, denoise }) => ({
+      previews: window.kontinuous.app.tracker.previewsSeen,
+      image: window.kontinuous.app.nodeView(save).images[0],
+      denoiseError: window.kontinuous.app.nodeView(denoise).error ?? null,
+    }), { save: SAVE, denoise: DENOISE });
+    assert.equal(state.denoiseError, null);
+    assert.ok(state.previews >= 1, 'per-step previews arrived');
+    assert.equal(state.image.type, 'output');
+  });
+
+  it('live slider: dragging Strength queues at the front and a new image arrives at the new strength', async () => {
+    const first = await page.evaluate((id) => window.kontinuous.app.nodeView(id).images[0].filename, SAVE);
+    await page.locator('#kx-live').check();
+    const from = await widgetPoint(page, STRENGTH, 'value', 0.6);
+    const to = await widgetPoint(page, STRENGTH, 'value', 0.25);
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 8 });
+    await page.mouse.up();
+    const slider = await page.evaluate((id) => window.kontinuous.graph.getNodeById(id).widgets.find((w: { name: string }) => w.name === 'value').value, STRENGTH);
+    assert.ok(slider > 0.15 && slider < 0.35, `slider moved to ${slider}`);
+    await page.waitForFunction(({ id, first }) => window.kontinuous.app.nodeView(id).images[0]?.filename !== first, { id: SAVE, first }, { timeout: 60_000 });
+    await page.waitForFunction(() => window.kontinuous.app.tracker.queueRemaining === 0, undefined, { timeout: 60_000 });
+    assert.ok(await page.evaluate(() => window.kontinuous.app.live.queued) >= 1);
+    // The last run used the slider's final value; the encodings came from the cache.
+    assert.equal(await latestRunStrength(), slider);
+    const cached = await page.evaluate(() => [4, 5].map((id) => window.kontinuous.app.nodeView(id).cached));
+    assert.deepEqual(cached, [true, true]);
+    await page.locator('#kx-live').uncheck();
+  });
+
+  it('a sweep fills the strength explorer: scrub, strip, animation, save a frame', async () => {
+    await page.evaluate((id) => {
+      const { app } = window.kontinuous;
+      app.setWidget(id, 'mode', 'sweep');
+      app.setWidget(id, 'start', 0);
+      app.setWidget(id, 'end', 1);
+      app.setWidget(id, 'count', 4);
+    }, STRENGTH);
+    await page.locator('#kx-queue').click();
+    await page.waitForFunction(() => window.kontinuous.shell.explorer.run?.frames.length === 4, undefined, { timeout: 90_000 });
+    const strengths = await page.evaluate(() => window.kontinuous.shell.explorer.run.frames.map((f: { strength: number }) => f.strength));
+    assert.deepEqual(strengths, [0, 0.3333, 0.6667, 1]);
+    assert.equal(await page.locator('.kx-strip-cell').count(), 5, 'source plus four edits in the strip');
+
+    // The scrubber moves through the frames instantly.
+    const scrubber = page.locator('.kx-explorer-scrubber');
+    await scrubber.fill('2');
+    assert.match((await page.locator('.kx-explorer-label').textContent())!, /strength 0\.67/);
+    await page.waitForFunction(() => (document.querySelector('.kx-explorer-main') as HTMLImageElement).complete);
+
+    // The README screenshot: the editor mid-edit with the explorer open.
+    fs.mkdirSync(path.join(REPO, 'docs'), { recursive: true });
+    await page.evaluate(() => document.getElementById('kx-toasts')?.replaceChildren());
+    await page.screenshot({ path: path.join(REPO, 'docs', 'editor.png') });
+
+    // The animation advances frames; any frame can be saved.
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(() => window.kontinuous.shell.explorer.index !== 2, undefined, { timeout: 5000 });
+    await page.getByRole('button', { name: 'Pause' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save frame' }).click()]);
+    assert.match(download.suggestedFilename(), /^kontinuous-strength-\d\.\d\d\.png$/);
+    const bytes = fs.readFileSync((await download.path())!);
+    assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
+    assert.deepEqual(pageErrors(page), []);
+  });
+});
