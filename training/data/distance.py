@@ -5,7 +5,7 @@ this distance instead (the metadata names it in `distance`). Definition, for RGB
 - opponent channels: luma L = (R+G+B)/3 and chroma (R-G)/2, (R+G-2B)/4;
 - structural term: 1 - mean SSIM of L over 3 scales (full, 1/2, 1/4; 7x7 box windows, C1 = 0.01^2,
   C2 = 0.03^2), which reacts to texture, edges and contrast the way a structure-sensitive metric does;
-- colour term: mean of min(1, 2.5 x magnitude of the chroma difference) after a 5x5 box blur, averaged over
+- colour term: mean of min(1, 2.5 x magnitude of the chroma difference) after a 7x7 box blur, averaged over
   the same 3 scales (SSIM alone is nearly blind to a hue change at equal luma);
 - distance = min(1, SCALE * (0.6 * structural + 0.4 * colour)).
 SCALE puts the distance on LPIPS's scale, so the paper's bounds keep their meaning: it is chosen so that two
@@ -23,7 +23,6 @@ SCALE = 1.015  # from `python -m training.data.calibrate` (unscaled mean 0.690 o
 _C1, _C2 = 0.01 ** 2, 0.03 ** 2
 _SCALES = 3
 _WINDOW = 3  # box radius: 7x7 windows
-_CHROMA_BLUR = 2
 _CHROMA_GAIN = 2.5  # a saturated colour against gray then counts about 1
 
 
@@ -34,31 +33,47 @@ class Features:
         image = np.asarray(image, dtype=np.float32)
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"distance needs an HxWx3 image, got shape {image.shape}")
+        self.shape = image.shape
         self.luma, self.mu, self.var, self.chroma = [], [], [], []
         level = image
         for _ in range(_SCALES):
-            luma = level.mean(axis=2)
-            mu = imaging.box_blur(luma, _WINDOW)
+            r, g, b = level[..., 0], level[..., 1], level[..., 2]
+            luma = (r + g + b) * np.float32(1.0 / 3.0)
+            planes = np.stack([luma, luma * luma, (r - g) * np.float32(0.5), (r + g - 2 * b) * np.float32(0.25)])
+            stats = imaging.box_blur_planes(planes, _WINDOW)
             self.luma.append(luma)
-            self.mu.append(mu)
-            self.var.append(imaging.box_blur(luma * luma, _WINDOW) - mu * mu)
-            chroma = np.stack([(level[..., 0] - level[..., 1]) * 0.5,
-                               (level[..., 0] + level[..., 1] - 2 * level[..., 2]) * 0.25], axis=-1)
-            self.chroma.append(imaging.box_blur(chroma, _CHROMA_BLUR))
+            self.mu.append(stats[0])
+            self.var.append(stats[1] - stats[0] * stats[0])
+            self.chroma.append(stats[2:])
             level = imaging.downsample2(level)
+
+
+def raw_terms_many(pairs: list[tuple[Features, Features]]) -> np.ndarray:
+    """[n, 2] (structural, colour) terms of many pairs at once (one blur per scale for all of them)."""
+    if not pairs:
+        return np.zeros((0, 2), dtype=np.float64)
+    ssim_sum = np.zeros(len(pairs))
+    colour_sum = np.zeros(len(pairs))
+    for s in range(_SCALES):
+        cross = imaging.box_blur_planes(np.stack([a.luma[s] * b.luma[s] for a, b in pairs]), _WINDOW)
+        mu_a = np.stack([a.mu[s] for a, _ in pairs])
+        mu_b = np.stack([b.mu[s] for _, b in pairs])
+        var_sum = np.stack([a.var[s] + b.var[s] for a, b in pairs])
+        mu_ab = mu_a * mu_b
+        numerator = (2 * mu_ab + _C1) * (2 * (cross - mu_ab) + _C2)
+        denominator = (mu_a * mu_a + mu_b * mu_b + _C1) * (var_sum + _C2)
+        ssim_sum += (numerator / denominator).mean(axis=(1, 2))
+        diff = np.stack([a.chroma[s] - b.chroma[s] for a, b in pairs])
+        magnitude = np.sqrt(diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1])
+        colour_sum += np.minimum(1.0, _CHROMA_GAIN * magnitude).mean(axis=(1, 2))
+    structural = np.maximum(0.0, 1.0 - ssim_sum / _SCALES)
+    return np.stack([structural, colour_sum / _SCALES], axis=-1)
 
 
 def raw_terms(a: Features, b: Features) -> tuple[float, float]:
     """(structural, colour) terms before weighting and scaling."""
-    ssim_sum, colour_sum = 0.0, 0.0
-    for s in range(_SCALES):
-        cov = imaging.box_blur(a.luma[s] * b.luma[s], _WINDOW) - a.mu[s] * b.mu[s]
-        numerator = (2 * a.mu[s] * b.mu[s] + _C1) * (2 * cov + _C2)
-        denominator = (a.mu[s] ** 2 + b.mu[s] ** 2 + _C1) * (a.var[s] + b.var[s] + _C2)
-        ssim_sum += float((numerator / denominator).mean())
-        diff = a.chroma[s] - b.chroma[s]
-        colour_sum += float(np.minimum(1.0, _CHROMA_GAIN * np.sqrt((diff * diff).sum(axis=-1))).mean())
-    return max(0.0, 1.0 - ssim_sum / _SCALES), colour_sum / _SCALES
+    structural, colour = raw_terms_many([(a, b)])[0]
+    return float(structural), float(colour)
 
 
 def unscaled(a: Features, b: Features) -> float:
@@ -67,9 +82,16 @@ def unscaled(a: Features, b: Features) -> float:
     return 0.6 * structural + 0.4 * colour
 
 
+def feature_distances(pairs: list[tuple[Features, Features]]) -> list[float]:
+    """Distances of many precomputed pairs, each in [0, 1]."""
+    terms = raw_terms_many(pairs)
+    values = np.minimum(1.0, SCALE * (0.6 * terms[:, 0] + 0.4 * terms[:, 1])) if len(pairs) else np.zeros(0)
+    return [float(v) for v in values]
+
+
 def feature_distance(a: Features, b: Features) -> float:
     """Distance between two precomputed images, in [0, 1]."""
-    return float(min(1.0, SCALE * unscaled(a, b)))
+    return feature_distances([(a, b)])[0]
 
 
 def distance(x: np.ndarray, y: np.ndarray) -> float:

@@ -12,15 +12,27 @@ def box_blur(image: np.ndarray, radius: int) -> np.ndarray:
     """Mean over a (2r+1) square window, edges replicated; works on HxW or HxWxC float arrays."""
     if radius <= 0:
         return image
-    pad = [(radius, radius), (radius, radius)] + [(0, 0)] * (image.ndim - 2)
-    padded = np.pad(image, pad, mode="edge").astype(np.float32)
     width = 2 * radius + 1
-    cum = np.cumsum(padded, axis=0, dtype=np.float64)
-    cum = np.concatenate([np.zeros_like(cum[:1]), cum], axis=0)
+    # One extra leading row/column: the difference of cumulative sums width apart is then exactly one window.
+    pad = [(radius + 1, radius), (radius + 1, radius)] + [(0, 0)] * (image.ndim - 2)
+    padded = np.pad(np.asarray(image, dtype=np.float32), pad, mode="edge")
+    cum = np.cumsum(padded, axis=0, dtype=np.float32)
     rows = cum[width:] - cum[:-width]
-    cum = np.cumsum(rows, axis=1)
-    cum = np.concatenate([np.zeros_like(cum[:, :1]), cum], axis=1)
-    return ((cum[:, width:] - cum[:, :-width]) / (width * width)).astype(np.float32)
+    cum = np.cumsum(rows, axis=1, dtype=np.float32)
+    return (cum[:, width:] - cum[:, :-width]) * np.float32(1.0 / (width * width))
+
+
+def box_blur_planes(planes: np.ndarray, radius: int) -> np.ndarray:
+    """box_blur over the last two axes of an [..., H, W] float array (planes blurred independently)."""
+    if radius <= 0:
+        return planes
+    width = 2 * radius + 1
+    pad = [(0, 0)] * (planes.ndim - 2) + [(radius + 1, radius), (radius + 1, radius)]
+    padded = np.pad(np.asarray(planes, dtype=np.float32), pad, mode="edge")
+    cum = np.cumsum(padded, axis=-2, dtype=np.float32)
+    rows = cum[..., width:, :] - cum[..., :-width, :]
+    cum = np.cumsum(rows, axis=-1, dtype=np.float32)
+    return (cum[..., width:] - cum[..., :-width]) * np.float32(1.0 / (width * width))
 
 
 def downsample2(image: np.ndarray) -> np.ndarray:

@@ -94,18 +94,23 @@ def make_sample(seed: int, split: str, index: int, photos: dict[str, np.ndarray]
     kontext_edit = imaging.from_uint8(imaging.to_uint8(kontext_edit))
 
     features = [distance.Features(frame) for frame in frames]
-    triangle = [[round(distance.feature_distance(features[i], features[j]), 5) for j in range(i + 1, FRAMES)]
-                for i in range(FRAMES - 1)]
-    sequence = [row[0] for row in triangle]
     source_features = distance.Features(imaging.from_uint8(imaging.to_uint8(source)))
     edit_features = distance.Features(kontext_edit)
+    pairs = [(features[i], features[j]) for i in range(FRAMES - 1) for j in range(i + 1, FRAMES)]
+    values = distance.feature_distances(pairs + [(source_features, edit_features), (edit_features, features[-1])])
+    values = [round(v, 5) for v in values]
+    triangle, position = [], 0
+    for i in range(FRAMES - 1):
+        triangle.append(values[position:position + FRAMES - 1 - i])
+        position += FRAMES - 1 - i
+    sequence = [row[0] for row in triangle]
     record = {
         "image_name": f"{index:06d}.png",
         "category": spec.category,
         "edit_instruction": instruction,
-        "lpips_kontext_edit": round(distance.feature_distance(source_features, edit_features), 5),
-        "lpips_edit_inversion": round(distance.feature_distance(edit_features, features[-1]), 5),
-        "lpips_inversion_edit": round(triangle[0][-1], 5),
+        "lpips_kontext_edit": values[-2],
+        "lpips_edit_inversion": values[-1],
+        "lpips_inversion_edit": triangle[0][-1],
         "lpips_sequence": sequence,
         "lpips_sequence_triangle": triangle,
         "distance": distance.NAME,
