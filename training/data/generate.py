@@ -25,8 +25,14 @@ _PHOTOS: dict[str, dict[str, np.ndarray]] = {}
 _CONFIG: dict = {}
 
 
-def split_photos(sources: str | None) -> dict[str, dict[str, np.ndarray]]:
-    """Photographs per split: every 4th stored image (sorted by id) is held out. Empty without sources."""
+FREE_LICENCES = ("CC0-1.0", "public-domain")
+
+
+def split_photos(sources: str | None, public_domain_only: bool = False) -> dict[str, dict[str, np.ndarray]]:
+    """Photographs per split: every 4th stored image (sorted by id) is held out. Empty without sources.
+
+    With public_domain_only, only images licensed CC0-1.0 or public domain are used. Throws FileNotFoundError
+    when the folder has no sources.json."""
     splits: dict[str, dict[str, np.ndarray]] = {"train": {}, "heldout": {}}
     if not sources:
         return splits
@@ -35,14 +41,16 @@ def split_photos(sources: str | None) -> dict[str, dict[str, np.ndarray]]:
         raise FileNotFoundError(f"{manifest_path} not found: run python -m training.data.sources --out {sources}")
     manifest = json.load(open(manifest_path, encoding="utf-8"))
     records = sorted(manifest["images"], key=lambda r: r["id"])
+    if public_domain_only:
+        records = [r for r in records if r.get("licence") in FREE_LICENCES]
     for position, record in enumerate(records):
         pixels = imaging.from_uint8(np.asarray(Image.open(os.path.join(sources, record["png"])).convert("RGB")))
         splits["heldout" if position % 4 == 3 else "train"][record["id"]] = pixels
     return splits
 
 
-def _init_worker(sources: str | None, size: int, seed: int) -> None:
-    _PHOTOS.update(split_photos(sources))
+def _init_worker(sources: str | None, size: int, seed: int, public_domain_only: bool) -> None:
+    _PHOTOS.update(split_photos(sources, public_domain_only))
     _CONFIG.update(size=size, seed=seed)
 
 
@@ -117,18 +125,20 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def generate(sources: str | None, out: str, size: int, train: int, heldout: int, seed: int, workers: int) -> dict:
+def generate(sources: str | None, out: str, size: int, train: int, heldout: int, seed: int, workers: int,
+             public_domain_only: bool = False) -> dict:
     """Write both splits and report.json under `out`; returns the report."""
     os.makedirs(out, exist_ok=True)
     started = time.perf_counter()
     report = {"seed": seed, "size": size, "workers": workers, "sources": sources, "distance": "ms-ssim-c",
-              "kl_threshold": filtering.KL_THRESHOLD, "bounds": filtering.CATEGORY_BOUNDS, "splits": {}}
+              "public_domain_only": public_domain_only, "kl_threshold": filtering.KL_THRESHOLD,
+              "bounds": filtering.CATEGORY_BOUNDS, "splits": {}}
     pool = None
     if workers > 1:
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        pool = context.Pool(workers, initializer=_init_worker, initargs=(sources, size, seed))
+        pool = context.Pool(workers, initializer=_init_worker, initargs=(sources, size, seed, public_domain_only))
     else:
-        _init_worker(sources, size, seed)
+        _init_worker(sources, size, seed, public_domain_only)
     try:
         made = 0
         for split, target in (("train", train), ("heldout", heldout)):
@@ -156,10 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout", type=int, required=True, help="kept held-out sequences to write")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1)))
+    parser.add_argument("--public-domain-only", action="store_true",
+                        help="use only CC0 / public-domain photographs (skimage's), no GPL or CC-BY-SA ones")
     args = parser.parse_args(argv)
     if args.size % 8 != 0 or args.size < 32:
         parser.error(f"--size must be a multiple of 8 and at least 32, got {args.size}")
-    report = generate(args.sources, args.out, args.size, args.train, args.heldout, args.seed, args.workers)
+    report = generate(args.sources, args.out, args.size, args.train, args.heldout, args.seed, args.workers,
+                      args.public_domain_only)
     print(format_table(report))
     return 0
 
