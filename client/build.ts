@@ -11,10 +11,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 
 /** Bundles the client; returns the output files with raw and gzip sizes. */
-export async function buildClient(options: { sourcemap?: boolean } = {}): Promise<Array<{ file: string; bytes: number; gzip: number }>> {
+export async function buildClient(options: { sourcemap?: boolean; byPackage?: Record<string, number> } = {}): Promise<Array<{ file: string; bytes: number; gzip: number }>> {
   await rm(dist, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
-  await build({
+  const result = await build({
+    metafile: true,
     entryPoints: [join(here, 'src/main.ts')],
     outfile: join(dist, 'main.js'),
     bundle: true,
@@ -26,6 +27,14 @@ export async function buildClient(options: { sourcemap?: boolean } = {}): Promis
     legalComments: 'linked',
     logLevel: 'warning',
   });
+  // Minified bytes of the bundle by origin (which package, or the app itself), for the size report.
+  if (options.byPackage) {
+    for (const [input, info] of Object.entries(result.metafile.outputs[Object.keys(result.metafile.outputs).find((o) => o.endsWith('main.js'))!]!.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      const key = match ? match[1]! : 'app (client/, shared nodes/)';
+      options.byPackage[key] = (options.byPackage[key] ?? 0) + info.bytesInOutput;
+    }
+  }
   const require = createRequire(import.meta.url);
   const litegraphCss = require.resolve('@comfyorg/litegraph/style.css');
   await copyFile(litegraphCss, join(dist, 'litegraph.css'));
