@@ -6,7 +6,7 @@ import { floatTensor, type FloatTensor } from './math/index.js';
 import { SOCKET, latentItem, makeLatent, type Conditioning, type KontextModel, type Latent, type Modulation } from './sockets.js';
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
-import { previewStrip } from './preview.js';
+import { PreviewPump, previewStrip } from './preview.js';
 import type { ItemMeta } from '../sockets.js';
 
 /** Largest seed that survives JSON exactly (workflows and prompts are JSON). */
@@ -24,9 +24,12 @@ function plan(reference: Latent, modulation: Modulation | null): Plan {
   return { references, strengths: modulation.strengths, modulation: floatTensor(modulation.data, [modulation.strengths.length, modulation.dim]) };
 }
 
-async function sendPreview(ctx: NodeContext, pipeline: KontextPipeline, handle: KontextHandle, x0: FloatTensor): Promise<void> {
-  const decoded = await pipeline.previewDecode(handle, x0);
-  ctx.preview({ format: 'jpeg', data: await previewStrip(decoded) });
+function previewPump(ctx: NodeContext, pipeline: KontextPipeline, handle: KontextHandle): PreviewPump {
+  return new PreviewPump(
+    async (x0) => previewStrip(await pipeline.previewDecode(handle, x0)),
+    (jpeg) => ctx.preview({ format: 'jpeg', data: jpeg }),
+    (error) => console.warn(`[kontext] a denoise preview failed: ${(error as Error).message}`),
+  );
 }
 
 export const kontextDenoise = defineNode({
@@ -98,32 +101,37 @@ export const kontextDenoise = defineNode({
     const total = references.length * steps;
     const results: Float32Array[] = [];
     const meta: ItemMeta[] = [];
-    for (let r = 0; r < references.length; r++) {
-      const ref = references[r]!;
-      const out = await pipeline.denoise(
-        model.handle,
-        {
-          text,
-          refLatent: floatTensor(ref.data, [1, ref.channels, ref.height, ref.width]),
-          modulation: modTensor,
-          strengths: strengths ?? [1],
-          seed,
-          steps,
-          guidance,
-          width: ref.width * scale,
-          height: ref.height * scale,
-        },
-        {
-          signal: ctx.signal,
-          onStep: async (step, n, x0) => {
-            ctx.progress(r * steps + step, total);
-            await sendPreview(ctx, pipeline, model.handle, x0);
+    const previews = previewPump(ctx, pipeline, model.handle);
+    try {
+      for (let r = 0; r < references.length; r++) {
+        const ref = references[r]!;
+        const out = await pipeline.denoise(
+          model.handle,
+          {
+            text,
+            refLatent: floatTensor(ref.data, [1, ref.channels, ref.height, ref.width]),
+            modulation: modTensor,
+            strengths: strengths ?? [1],
+            seed,
+            steps,
+            guidance,
+            width: ref.width * scale,
+            height: ref.height * scale,
           },
-        },
-      );
-      results.push(out.data);
-      const base = ref.meta[0] ?? {};
-      for (const s of strengths ?? [null]) meta.push(s === null ? { ...base } : { ...base, strength: s });
+          {
+            signal: ctx.signal,
+            onStep: (step, _n, x0) => {
+              ctx.progress(r * steps + step, total);
+              previews.offer(x0);
+            },
+          },
+        );
+        results.push(out.data);
+        const base = ref.meta[0] ?? {};
+        for (const s of strengths ?? [null]) meta.push(s === null ? { ...base } : { ...base, strength: s });
+      }
+    } finally {
+      await previews.close();
     }
     ctx.progress(total, total);
 

@@ -23,9 +23,9 @@ export interface EditHost extends CliHost {
  * A host on a fresh temp data dir, with the sample image seeded and the fixture bundles searchable. One thread per
  * operator: the fixture's graphs are tiny, and spinning thread pools crawl on a busy shared machine.
  */
-export async function editHost(extraModelDirs: string[] = []): Promise<EditHost> {
+export async function editHost(extraModelDirs: string[] = [], options: { intraOpThreads?: number } = { intraOpThreads: 1 }): Promise<EditHost> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'knodes-edit-'));
-  const host = await createCliHost({ dataDir, device: 'cpu', modelsDirs: [FIXTURE_BUNDLES, ...extraModelDirs], log: () => {}, intraOpThreads: 1 });
+  const host = await createCliHost({ dataDir, device: 'cpu', modelsDirs: [FIXTURE_BUNDLES, ...extraModelDirs], log: () => {}, ...options });
   seedSampleInputs(host.files);
   return {
     ...host,
