@@ -145,6 +145,7 @@ export function createServer(options: CreateServerOptions): KontinuousServer {
     close() {
       closing ??= (async () => {
         await worker.stop(config.shutdownGraceSeconds * 1000);
+        bus.close();
         comfyWs.close();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         httpServer.closeAllConnections();

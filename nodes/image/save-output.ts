@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import type { NodeContext, UiOutput } from '../../server/engine/node-definition.js';
 import { encodePng } from '../../server/media/codec.js';
 import { asciiJson } from '../../server/media/png-text.js';
-import type { AreaType } from '../../server/store/file-areas.js';
+import type { AreaType, FileRef } from '../../server/store/file-areas.js';
 import type { ImageBatch } from '../sockets.js';
 import '../services.js';
 
@@ -19,6 +19,19 @@ export function pngTextFor(ctx: NodeContext): Record<string, string> {
   return text;
 }
 
+/** Writes bytes under the next free counter name; 'wx' never overwrites a file another program put there. */
+async function writeNew(ctx: NodeContext, type: AreaType, prefix: string, bytes: Buffer): Promise<FileRef> {
+  for (let attempt = 0; ; attempt++) {
+    const target = ctx.services.files.nextOutput(type, prefix, 'png');
+    try {
+      await writeFile(target.path, bytes, { flag: 'wx' });
+      return target;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 1000) throw error;
+    }
+  }
+}
+
 /** Encodes and writes each batch item; returns the UI listing. Throws on a bad prefix or a write failure. */
 export async function saveBatch(ctx: NodeContext, images: ImageBatch, type: AreaType, prefix: string, text: Record<string, string>): Promise<UiOutput> {
   if (!images || images.kind !== 'IMAGE') throw new TypeError('images must be an IMAGE batch');
@@ -26,8 +39,7 @@ export async function saveBatch(ctx: NodeContext, images: ImageBatch, type: Area
   for (let i = 0; i < images.count; i++) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const png = await encodePng(images, i, text);
-    const target = ctx.services.files.nextOutput(type, prefix, 'png');
-    await writeFile(target.path, png);
+    const target = await writeNew(ctx, type, prefix, png);
     listing.push({ filename: target.filename, subfolder: target.subfolder, type });
   }
   return { images: listing };

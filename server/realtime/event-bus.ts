@@ -1,13 +1,17 @@
 // The one event stream the executor and the queue feed, fanned out to socket.io and the ComfyUI /ws bridge.
 import type { ServerEvent } from '../engine/events.js';
 
+/** Minimum spacing of status broadcasts, ms. */
+export const STATUS_INTERVAL_MS = 20;
+
 /** A listener receives each event with its target client id (null: every client). */
 export type BusListener = (event: ServerEvent, target: string | null) => void;
 
 /** Synchronous fan-out: every transport sees events in the order they were published. */
 export class EventBus {
   private readonly listeners = new Set<BusListener>();
-  private statusScheduled = false;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private lastStatusAt = 0;
   private statusSource: (() => number) | null = null;
 
   /** Adds a listener; returns the function that removes it. */
@@ -33,16 +37,24 @@ export class EventBus {
   }
 
   /**
-   * Broadcasts `status` after the current turn of the event loop. Changes within one turn (a burst of submissions)
-   * share one broadcast carrying the final count, so a thousand submissions do not mean a thousand broadcasts to
-   * every client, yet every change is followed by a status that reflects it.
+   * Broadcasts `status` soon after a queue change: at most one broadcast per STATUS_INTERVAL_MS, always carrying
+   * the count at send time, and always one after the last change. A burst of a thousand submissions is then a
+   * few dozen broadcasts to every client instead of a thousand, yet every change is followed by a status that
+   * reflects it (within the interval).
    */
   queueChanged(): void {
-    if (this.statusScheduled) return;
-    this.statusScheduled = true;
-    setImmediate(() => {
-      this.statusScheduled = false;
+    if (this.statusTimer) return;
+    const wait = Math.max(0, this.lastStatusAt + STATUS_INTERVAL_MS - Date.now());
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      this.lastStatusAt = Date.now();
       this.publish({ type: 'status', data: { status: { exec_info: { queue_remaining: this.statusSource?.() ?? 0 } } } });
-    });
+    }, wait);
+  }
+
+  /** Cancels a pending status broadcast (server shutdown). */
+  close(): void {
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
   }
 }

@@ -69,7 +69,8 @@ export class FileAreas {
   readonly roots: Record<AreaType, string>;
   private realRoots: Record<AreaType, string>;
   private readonly hashMemo = new Map<string, { mtimeMs: number; size: number; hash: string }>();
-  private readonly counters = new Map<string, number>();
+  /** Per output folder: highest number handed out per prefix and extension. */
+  private readonly counters = new Map<string, Map<string, number>>();
   /** Decompression-bomb guard for images read from the areas, pixels. */
   readonly maxPixels: number;
 
@@ -204,25 +205,30 @@ export class FileAreas {
 
   /**
    * Reserves the next output name for a prefix, ComfyUI style: "sub/name" -> sub/name_00001_.png, counting up
-   * from the highest number already on disk. Throws FileAreaError for an unsafe prefix.
+   * from the highest number already on disk. Each folder is scanned once; after that this process tracks the
+   * numbers it hands out (writers open with 'wx' and call again on EEXIST, in case another program wrote there).
+   * Throws FileAreaError for an unsafe prefix.
    */
   nextOutput(type: AreaType, filenamePrefix: string, ext = 'png'): FileRef & { path: string } {
     const { subfolder, filename: prefix } = FileAreas.splitName(filenamePrefix.trim() || 'Kontinuous');
     checkPiece('filename_prefix', prefix, false);
+    if (!/^[a-z0-9]{1,8}$/i.test(ext)) throw new FileAreaError(`output extension "${ext}" is not allowed`, 400);
     const dir = path.dirname(this.resolve(type, subfolder, `${prefix}_00001_.${ext}`));
-    fs.mkdirSync(dir, { recursive: true });
-    const key = `${dir}\u0000${prefix}\u0000${ext}`;
-    let counter = this.counters.get(key);
-    if (counter === undefined) {
-      counter = 0;
-      const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d+)_\\.${ext}$`);
+    let counters = this.counters.get(dir);
+    if (!counters) {
+      fs.mkdirSync(dir, { recursive: true });
+      counters = new Map();
       for (const name of fs.readdirSync(dir)) {
-        const m = pattern.exec(name);
-        if (m) counter = Math.max(counter, Number(m[1]));
+        const m = /^(.*)_(\d+)_\.([a-z0-9]+)$/i.exec(name);
+        if (!m) continue;
+        const key = `${m[1]}\u0000${m[3]!.toLowerCase()}`;
+        counters.set(key, Math.max(counters.get(key) ?? 0, Number(m[2])));
       }
+      this.counters.set(dir, counters);
     }
-    counter += 1;
-    this.counters.set(key, counter);
+    const key = `${prefix}\u0000${ext.toLowerCase()}`;
+    const counter = (counters.get(key) ?? 0) + 1;
+    counters.set(key, counter);
     const filename = `${prefix}_${String(counter).padStart(5, '0')}_.${ext}`;
     return { filename, subfolder, type, path: path.join(dir, filename) };
   }
