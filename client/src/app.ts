@@ -313,7 +313,7 @@ export class App {
     if (error instanceof ApiError && error.status === 400 && error.body && typeof error.body === 'object') {
       const rejection = error.body as PromptRejection;
       const shown = this.tracker.showValidationErrors(rejection.node_errors ?? {});
-      const message = rejection.error?.message ?? 'the prompt is invalid';
+      const message = (rejection.error?.message ?? 'The prompt is invalid').replace(/([^.!?])$/, '$1.');
       toast(shown ? `${message} The nodes with problems are marked in red.` : `${message} ${rejection.error?.details ?? ''}`, 'error');
       return;
     }

@@ -203,4 +203,26 @@ describe('editor basics (chromium)', () => {
     assert.equal(await page.evaluate(() => window.kontinuous.graph.groups.length), 0);
     assert.deepEqual(pageErrors(page), []);
   });
+
+  it('shows the server\'s descriptions and input tooltips on hover', async () => {
+    await page.evaluate(() => window.kontinuous.app.selectTab(0));
+    const point = (part: 'title' | 'widget') => page.evaluate((part) => {
+      const { graph, canvas } = window.kontinuous;
+      const node = graph.getNodeById(6);
+      const rect = canvas.canvas.getBoundingClientRect();
+      const [ox, oy] = canvas.ds.offset;
+      const s = canvas.ds.scale;
+      const widget = node.widgets.find((w: { name: string }) => w.name === 'count');
+      const y = part === 'title' ? node.pos[1] - 10 : node.pos[1] + widget.y + 8;
+      return { x: rect.left + (node.pos[0] + 60 + ox) * s, y: rect.top + (y + oy) * s };
+    }, part);
+    const title = await point('title');
+    await page.mouse.move(title.x, title.y);
+    await page.waitForSelector('.kx-tooltip:not([hidden])');
+    const description = await page.evaluate(() => window.kontinuous.app.objectInfo.KontextStrength.description);
+    assert.equal(await page.locator('.kx-tooltip').textContent(), description);
+    const widget = await point('widget');
+    await page.mouse.move(widget.x, widget.y);
+    await page.waitForFunction(() => /How many strengths/.test(document.querySelector('.kx-tooltip:not([hidden])')?.textContent ?? ''));
+  });
 });

@@ -165,4 +165,27 @@ describe('running from the editor (chromium, stub nodes)', () => {
     await page.waitForFunction(() => window.kontinuous.graph.getNodeById(1).widgets[0].value === 'pasted.png');
     assert.deepEqual(pageErrors(page), []);
   });
+
+  it('uploads an image dropped onto the Load Image node', async () => {
+    const bytes = fs.readFileSync(samplePngPath()).toString('base64');
+    const target = await page.evaluate(() => {
+      const { graph, canvas } = window.kontinuous;
+      const node = graph.getNodeById(1);
+      const rect = canvas.canvas.getBoundingClientRect();
+      const [ox, oy] = canvas.ds.offset;
+      const s = canvas.ds.scale;
+      return { clientX: rect.left + (node.pos[0] + node.size[0] / 2 + ox) * s, clientY: rect.top + (node.pos[1] + node.size[1] / 2 + oy) * s };
+    });
+    const tabs = await page.evaluate(() => window.kontinuous.app.tabs.tabs.length);
+    const dataTransfer = await page.evaluateHandle((b64) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], 'dropped.png', { type: 'image/png' }));
+      return transfer;
+    }, bytes);
+    await page.dispatchEvent('.kx-canvas-host', 'dragover', { dataTransfer, ...target });
+    await page.dispatchEvent('.kx-canvas-host', 'drop', { dataTransfer, ...target });
+    await page.waitForFunction(() => window.kontinuous.graph.getNodeById(1).widgets[0].value === 'dropped.png');
+    assert.equal(await page.evaluate(() => window.kontinuous.app.tabs.tabs.length), tabs, 'an image without a workflow opens no tab');
+  });
 });
