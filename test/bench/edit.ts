@@ -145,7 +145,7 @@ steps, JPEG previews and the PNG write.
 | 8 sequential single-strength runs | ${f(figures.sweep8_sequential_ms)} ms (batched = ${f(ratioSeq, 2)} x sequential) | |
 | peak RSS of the benchmark process | ${f(figures.peak_rss_mb)} MB | |
 `;
-  const file = path.join(REPO_DIR, 'BENCHMARKS.md');
+  const file = flag('benchmarks') ?? path.join(REPO_DIR, 'BENCHMARKS.md');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const start = text.indexOf('\n## Edit\n');
   let next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
