@@ -1,7 +1,7 @@
 // The editor's core: one graph on one canvas, the open workflows (tabs) it shows, undo/redo, queueing prompts and
 // mirroring runs onto the nodes. Panels and the toolbar (ui/shell.ts) call into this; tests reach it through
 // window.kontinuous.app.
-import { LGraph, configureLiteGraph, createCanvas, type LGraphCanvas, type LGraphNode } from './litegraph-adapter.js';
+import { LGraph, configureLiteGraph, createCanvas, frameNodes, type LGraphCanvas, type LGraphNode } from './litegraph-adapter.js';
 import { ApiClient, ApiError, type ObjectInfo, type PromptRejection } from './api.js';
 import { ServerConnection, type ConnectionState } from './connection.js';
 import { registerNodeClasses, widgetsOf } from './node-classes.js';
@@ -16,7 +16,8 @@ import { WorkflowTabs } from './state/tabs.js';
 import { snapshotOf } from './state/undo.js';
 import { applySeedControls } from './widgets/create-widgets.js';
 import { LiveStrength } from './strength/live.js';
-import { isStrengthNode, strengthsOfPrompt, sourceImageOfPrompt } from './strength/strengths.js';
+import { isStrengthNode } from './strength/strengths.js';
+import { SweepCollector } from './strength/sweep-collector.js';
 import type { ExplorerRun } from './ui/explorer.js';
 import { toast } from './ui/toasts.js';
 import type { Prompt } from '../../server/engine/api.js';
@@ -52,10 +53,8 @@ export class App {
   connectionState: ConnectionState = 'connecting';
   private checkpointPending = false;
   private restoring = false;
-  /** Outputs of each prompt seen in `executed` events, for the strength explorer. */
-  private readonly runOutputs = new Map<string, Array<{ nodeId: string; images: import('./api.js').ImageRef[] }>>();
-  /** Prompts this page queued, for the explorer's strengths. */
-  private readonly queuedPrompts = new Map<string, Prompt>();
+  /** Runs this page queued, gathered for the strength explorer. */
+  private readonly sweeps = new SweepCollector();
 
   constructor(base = '') {
     this.api = new ApiClient(base);
@@ -75,7 +74,7 @@ export class App {
         this.events.queueChanged?.();
       },
       queueChanged: () => this.events.queueChanged?.(),
-      executed: (promptId, nodeId, images, output) => this.collectOutput(promptId, nodeId, images, output),
+      executed: (promptId, _nodeId, images, output) => this.sweeps.executed(promptId, images, output),
       finished: (promptId, status, message) => this.onFinished(promptId, status, message),
     });
   }
@@ -168,15 +167,7 @@ export class App {
 
   /** Frames all nodes on the canvas. */
   fitView(): void {
-    const xs = this.graph.nodes.flatMap((n) => [n.pos[0], n.pos[0] + n.size[0]]);
-    const ys = this.graph.nodes.flatMap((n) => [n.pos[1] - 30, n.pos[1] + n.size[1]]);
-    if (!xs.length) return;
-    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    const el = this.canvas.canvas;
-    const scale = Math.min(1.1, Math.max(0.2, Math.min((el.clientWidth || 1200) / (x1 - x0 + 80), (el.clientHeight || 800) / (y1 - y0 + 80))));
-    this.canvas.ds.scale = scale;
-    this.canvas.ds.offset = [-x0 + 40 / scale, -y0 + 40 / scale];
-    this.canvas.setDirty(true, true);
+    frameNodes(this.canvas, this.graph.nodes);
   }
 
   selectTab(index: number): void {
@@ -295,7 +286,7 @@ export class App {
       try {
         const answer = await this.api.queuePrompt(prompt, { clientId: this.connection.clientId, workflow: this.workflow(), front: options.front });
         this.tracker.own(answer.prompt_id, this.tabs.current?.id ?? '');
-        this.queuedPrompts.set(answer.prompt_id, prompt);
+        this.sweeps.queued(answer.prompt_id, prompt);
         ids.push(answer.prompt_id);
         if (answer.node_errors && Object.keys(answer.node_errors).length) this.tracker.showValidationErrors(answer.node_errors);
       } catch (error) {
@@ -320,37 +311,13 @@ export class App {
     toast((error as Error).message, 'error');
   }
 
-  private collectOutput(promptId: string, nodeId: string, images: import('./api.js').ImageRef[], output: Record<string, unknown>): void {
-    if (!images.length || (output.animated as boolean[] | undefined)?.some(Boolean)) return;
-    const list = this.runOutputs.get(promptId) ?? [];
-    list.push({ nodeId, images });
-    this.runOutputs.set(promptId, list);
-  }
-
   private onFinished(promptId: string, status: string, message?: string): void {
     if (status === 'error' && message) toast(message, 'error');
     if (status === 'interrupted') toast('Run interrupted.', 'info');
-    const outputs = this.runOutputs.get(promptId);
-    this.runOutputs.delete(promptId);
-    const prompt = this.queuedPrompts.get(promptId);
-    this.queuedPrompts.delete(promptId);
-    if (status === 'success' && outputs && prompt) {
-      const sweep = outputs.filter((o) => o.images.length > 1).sort((a, b) => b.images.length - a.images.length)[0];
-      if (sweep) this.events.explorer?.(this.explorerRun(promptId, prompt, sweep.images));
-    }
+    const sweep = this.sweeps.finished(promptId, status === 'success');
+    if (sweep) this.events.explorer?.(sweep);
     this.events.queueChanged?.();
     this.events.historyChanged?.();
-  }
-
-  private explorerRun(promptId: string, prompt: Prompt, images: import('./api.js').ImageRef[]): ExplorerRun {
-    const strengths = strengthsOfPrompt(prompt);
-    const source = sourceImageOfPrompt(prompt);
-    const slash = source?.lastIndexOf('/') ?? -1;
-    return {
-      promptId,
-      frames: images.map((image, i) => ({ image, strength: strengths && strengths.length === images.length ? strengths[i]! : null })),
-      source: source ? { filename: source.slice(slash + 1), subfolder: slash >= 0 ? source.slice(0, slash) : '', type: 'input' } : undefined,
-    };
   }
 
   private onConnection(state: ConnectionState, reconnected: boolean): void {

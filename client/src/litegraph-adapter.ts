@@ -80,3 +80,17 @@ export function createCanvas(element: HTMLCanvasElement, graph: LGraph): LGraphC
   canvas.default_connection_color_byType = { ...SOCKET_COLOURS };
   return canvas;
 }
+
+/** Zooms and pans a canvas so the nodes fill its element (litegraph's own fitting ignores node titles). */
+export function frameNodes(canvas: LGraphCanvas, nodes: readonly LGraphNode[]): void {
+  if (!nodes.length) return;
+  const xs = nodes.flatMap((n) => [n.pos[0], n.pos[0] + n.size[0]]);
+  const ys = nodes.flatMap((n) => [n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT, n.pos[1] + n.size[1]]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const el = canvas.canvas;
+  const fit = Math.min((el.clientWidth || el.width || 1200) / (x1 - x0 + 80), (el.clientHeight || el.height || 800) / (y1 - y0 + 80));
+  const scale = Math.min(1.1, Math.max(0.2, fit));
+  canvas.ds.scale = scale;
+  canvas.ds.offset = [-x0 + 40 / scale, -y0 + 40 / scale];
+  canvas.setDirty(true, true);
+}
