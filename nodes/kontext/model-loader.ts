@@ -21,9 +21,27 @@ export const kontextModelLoader = defineNode({
     },
   },
   outputs: [{ type: SOCKET.KONTEXT_MODEL, name: 'MODEL', tooltip: 'The loaded model, for the encode, projector, denoise and decode nodes.' }],
+  // A re-exported bundle under the same name has new checksums in its manifest: that must invalidate every
+  // cached result made with the old weights.
+  fingerprint(inputs, services) {
+    const models = services.models;
+    if (!models) return 'no-models';
+    try {
+      return JSON.stringify(models.registry.get(String(inputs.bundle)).manifest.sha256);
+    } catch {
+      return 'unavailable';
+    }
+  },
   async run(ctx, inputs) {
     const name = String(inputs.bundle);
-    const handle = await kontextPipeline(ctx.services).load(name);
+    const pipeline = kontextPipeline(ctx.services);
+    let handle = await pipeline.load(name);
+    const onDisk = pipeline.registry.get(name).manifest.sha256;
+    if (JSON.stringify(onDisk) !== JSON.stringify(handle.manifest.sha256)) {
+      // The files changed since the bundle was opened: drop the old sessions and open it afresh.
+      await pipeline.unload(name);
+      handle = await pipeline.load(name);
+    }
     const model: KontextModel = { kind: 'KONTEXT_MODEL', name, handle };
     return { outputs: [model] };
   },

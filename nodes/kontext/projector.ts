@@ -28,7 +28,10 @@ export const kontextProjector = defineNode({
     assertSameModel(model, conditioning, 'conditioning');
     const pipeline = kontextPipeline(ctx.services);
     if (!pipeline.hasStrengthControl(model.handle)) {
-      throw new Error(`model "${model.name}" has no strength control (its transformer takes no modulation): remove Projector and Strength, or load a Kontinuous bundle`);
+      throw new Error(
+        pipeline.strengthControlMessage(model.handle) ??
+          `model bundle '${model.name}' has no strength control: use it without the Strength and Projector nodes, or load a Kontinuous bundle`,
+      );
     }
     const pooled = floatTensor(conditioning.pooled, [1, conditioning.pooledDim]);
     const out = await pipeline.project(model.handle, strength.values, pooled);

@@ -154,3 +154,69 @@ test('mistakes give errors a person can act on', async () => {
   assert.equal(result.status, 'error');
   assert.match(result.failures[0]!.message, /451x300.*multiples of 16.*Scale Image for Kontext/);
 });
+
+test('a plain Kontext bundle: strength nodes refuse it clearly, and an edit without them runs', async (t) => {
+  const { cpSync, mkdtempSync, rmSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { createHash } = await import('node:crypto');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { editHost: makeHost, FIXTURE_BUNDLES } = await import('./edit-host.js');
+  const root = mkdtempSync(path.join(tmpdir(), 'knodes-plain-'));
+  const dir = path.join(root, 'kontext-plain');
+  cpSync(path.join(FIXTURE_BUNDLES, 'kontext-fixture'), dir, { recursive: true });
+  const plain = path.resolve(import.meta.dirname, '..', 'runtime', 'fixtures', 'plain-transformer.onnx');
+  cpSync(plain, path.join(dir, 'transformer.onnx'));
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  manifest.name = 'kontext-plain';
+  manifest.kontinuous = { projector: false, lora: 'none' };
+  manifest.sha256['transformer.onnx'] = createHash('sha256').update(readFileSync(plain)).digest('hex');
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const plainHost = await makeHost([root]);
+  t.after(async () => {
+    await plainHost.dispose();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const withStrength = await execute(plainHost, shippedPrompt(plainHost, 'kontinuous-edit.json', { '8.steps': 2 }, 'kontext-plain'));
+  assert.equal(withStrength.status, 'error');
+  const failure = withStrength.failures.find((f) => f.node_type === 'KontextProjector');
+  assert.match(failure?.message ?? '', /kontext-plain.*no strength control/);
+  // Without Strength and Projector (modulation left unconnected) the same bundle edits.
+  const prompt = shippedPrompt(plainHost, 'kontinuous-edit.json', { '8.steps': 2 }, 'kontext-plain');
+  delete prompt['8']!.inputs.modulation;
+  delete prompt['6'];
+  delete prompt['7'];
+  const without = await execute(plainHost, prompt);
+  assert.equal(without.status, 'success', JSON.stringify(without.failures));
+});
+
+test('a bundle re-exported under the same name is reloaded and invalidates cached results', async (t) => {
+  const { cpSync, mkdtempSync, rmSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { editHost: makeHost, FIXTURE_BUNDLES } = await import('./edit-host.js');
+  const root = mkdtempSync(path.join(tmpdir(), 'knodes-reexport-'));
+  const dir = path.join(root, 'kontext-copy');
+  cpSync(path.join(FIXTURE_BUNDLES, 'kontext-fixture'), dir, { recursive: true });
+  const editManifest = (edit: (m: Record<string, any>) => void): void => {
+    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    edit(m);
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
+  };
+  editManifest((m) => void (m.name = 'kontext-copy'));
+  const copyHost = await makeHost([root]);
+  t.after(async () => {
+    await copyHost.dispose();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const prompt = (): ReturnType<typeof shippedPrompt> => shippedPrompt(copyHost, 'kontinuous-edit.json', { '8.steps': 2 }, 'kontext-copy');
+  assert.equal((await execute(copyHost, prompt())).status, 'success');
+  assert.deepEqual((await execute(copyHost, prompt())).executed, []);
+  // "Re-export": a file's bytes change and the manifest records its new checksum.
+  const { createHash } = await import('node:crypto');
+  const tokenizerFile = path.join(dir, 'tokenizer_t5.json');
+  writeFileSync(tokenizerFile, JSON.stringify(JSON.parse(readFileSync(tokenizerFile, 'utf8')), null, 1));
+  editManifest((m) => void (m.sha256['tokenizer_t5.json'] = createHash('sha256').update(readFileSync(tokenizerFile)).digest('hex')));
+  const rerun = await execute(copyHost, prompt());
+  assert.equal(rerun.status, 'success', JSON.stringify(rerun.failures));
+  assert.ok(rerun.executed.includes('2') && rerun.executed.includes('8'), `reloaded and re-ran: ${rerun.executed.join(',')}`);
+});
