@@ -150,6 +150,7 @@ export class App {
       const missing = loadWorkflowInto(this.graph, tab.workflow);
       if (missing.length) toast(`Missing node types shown as placeholders: ${missing.join(', ')}. The rest of the graph works.`, 'error');
       for (const node of this.graph.nodes) refreshNodeState(node);
+      this.markLiveNodes();
       const ds = (tab.workflow as Workflow).extra?.ds as { scale?: number; offset?: [number, number] } | undefined;
       // A newly opened workflow is framed to fit this window; a tab coming back keeps the view it had.
       if (fitView || !ds?.offset || !ds.scale) this.fitView();
@@ -262,6 +263,7 @@ export class App {
       markPlaceholders(this.graph);
       carryViews(views, this.graph.nodes);
       for (const node of this.graph.nodes) refreshNodeState(node);
+      this.markLiveNodes();
       this.canvas.ds.scale = ds.scale;
       this.canvas.ds.offset = ds.offset as [number, number];
       this.tabs.update(this.workflow(), true);
@@ -353,6 +355,19 @@ export class App {
   nodeView(nodeId: number | string): NodeView | undefined {
     const node = this.graph.getNodeById(nodeId as never) ?? this.graph.getNodeById(Number(nodeId) as never);
     return node ? viewOf(node) : undefined;
+  }
+
+  /** Turns live strength on or off; strength nodes show a LIVE badge while it is on. */
+  setLive(enabled: boolean): void {
+    this.live.enabled = enabled;
+    this.markLiveNodes();
+  }
+
+  private markLiveNodes(): void {
+    for (const node of this.strengthNodes()) {
+      viewOf(node).live = this.live.enabled;
+      refreshNodeState(node);
+    }
   }
 
   /** The strength nodes of the active graph. */

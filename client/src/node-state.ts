@@ -18,6 +18,8 @@ export interface NodeView {
   cached: boolean;
   /** A message from validation or execution, shown as a badge and under the title. */
   error?: string;
+  /** A strength node whose changes render at once (live mode). */
+  live?: boolean;
   /** Placeholder for a node type the server does not know. */
   missingType?: string;
 }

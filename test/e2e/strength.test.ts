@@ -77,6 +77,8 @@ describe('strength in the editor (chromium, real model)', () => {
   it('live slider: dragging Strength queues at the front and a new image arrives at the new strength', async () => {
     const first = await page.evaluate((id) => window.kontinuous.app.nodeView(id).images[0].filename, SAVE);
     await page.locator('#kx-live').check();
+    const badges = await page.evaluate((id) => window.kontinuous.graph.getNodeById(id).badges.map((b: { text: string }) => b.text), STRENGTH);
+    assert.ok(badges.includes('● LIVE'), `strength node badges: ${badges.join(', ')}`);
     const from = await widgetPoint(page, STRENGTH, 'value', 0.6);
     const to = await widgetPoint(page, STRENGTH, 'value', 0.25);
     await page.mouse.move(from.x, from.y);

@@ -9,6 +9,7 @@ export function refreshNodeState(node: LGraphNode): void {
   const badges: LGraphBadge[] = [];
   if (view.missingType) badges.push(new LGraphBadge({ text: 'missing node type', bgColor: '#b62324', fgColor: '#fff' }));
   else if (view.error) badges.push(new LGraphBadge({ text: '⚠ error', bgColor: '#b62324', fgColor: '#fff' }));
+  if (view.live) badges.push(new LGraphBadge({ text: '● LIVE', bgColor: '#1f6f3f', fgColor: '#d2ffd9' }));
   if (view.cached) badges.push(new LGraphBadge({ text: 'cached', bgColor: '#30363d', fgColor: '#8b949e' }));
   if (view.running) badges.push(new LGraphBadge({ text: 'running', bgColor: '#1f6f3f', fgColor: '#fff' }));
   node.badges = badges;

@@ -69,7 +69,7 @@ export function buildShell(app: App, root: HTMLElement, canvasElement: HTMLCanva
   const batch = h('input', { type: 'number', min: '1', max: '100', value: '1', class: 'kx-batch', id: 'kx-batch', title: 'How many times to queue the graph' });
   const liveToggle = h('input', { type: 'checkbox', id: 'kx-live' });
   liveToggle.addEventListener('change', () => {
-    app.live.enabled = liveToggle.checked;
+    app.setLive(liveToggle.checked);
     toast(liveToggle.checked ? 'Live strength on: moving a Strength slider renders at once.' : 'Live strength off.', 'info');
   });
   const status = h('span', { class: 'kx-connection', id: 'kx-connection' }, 'connecting…');
@@ -101,7 +101,7 @@ export function buildShell(app: App, root: HTMLElement, canvasElement: HTMLCanva
     h('span', { class: 'kx-spacer' }),
     h('label', { class: 'kx-live', title: 'Render as soon as a Strength slider moves (queued at the front)' }, liveToggle, ' Live strength'),
     h('label', { class: 'kx-batch-label' }, 'Batch ', batch),
-    h('button', { class: 'kx-button kx-primary', id: 'kx-queue', title: 'Queue the graph (Ctrl+Enter)', onClick: queueNow }, 'Queue'),
+    h('button', { class: 'kx-button kx-primary', id: 'kx-queue', title: 'Queue the graph (Ctrl+Enter; Ctrl+Shift+Enter queues it first)', onClick: queueNow }, 'Queue'),
     button('Interrupt', 'Stop the running prompt', () => void app.api.interrupt().catch((e: Error) => toast(e.message, 'error'))),
     status,
   );
@@ -134,7 +134,8 @@ export function buildShell(app: App, root: HTMLElement, canvasElement: HTMLCanva
     const target = e.target as HTMLElement;
     if (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable) return;
     const mod = e.ctrlKey || e.metaKey;
-    if (mod && e.key === 'Enter') queueNow();
+    if (mod && e.shiftKey && e.key === 'Enter') void app.queue({ front: true });
+    else if (mod && e.key === 'Enter') queueNow();
     else if (mod && !e.shiftKey && e.key.toLowerCase() === 'z') app.undo();
     else if (mod && (e.key.toLowerCase() === 'y' || (e.shiftKey && e.key.toLowerCase() === 'z'))) app.redo();
     else if (mod && e.key.toLowerCase() === 's') saveWorkflowFile(app);
