@@ -52,8 +52,8 @@ export class PreviewPump {
       while (this.pending && !this.closed) {
         const x0 = this.pending;
         this.pending = null;
+        // A preview being made when the loop ends is still sent: close() waits for it, so it arrives in order.
         const jpeg = await this.make(x0);
-        if (this.closed) break;
         this.send(jpeg);
         this.sent++;
       }

@@ -34,7 +34,7 @@ test('while a preview is being made, only the newest offer is made next', async 
   assert.deepEqual(sent, [1, 3], 'nothing after close');
 });
 
-test('close waits for the preview in progress and drops the waiting one; errors are reported, not thrown', async () => {
+test('close waits for the preview in progress (sent) and drops the waiting one; errors are reported, not thrown', async () => {
   const sent: number[] = [];
   const errors: unknown[] = [];
   const pump = new PreviewPump(
@@ -46,10 +46,13 @@ test('close waits for the preview in progress and drops the waiting one; errors 
     (jpeg) => sent.push(jpeg[0]!),
     (error) => errors.push(error),
   );
-  pump.offer(tensor(9));
+  pump.offer(tensor(7));
   pump.offer(tensor(5));
   await pump.close();
-  assert.deepEqual(sent, []);
+  assert.deepEqual(sent, [7], 'the one in progress is sent before close resolves; 5 is dropped');
+  const failing = new PreviewPump(async () => Promise.reject(new Error('decoder broke')), () => assert.fail('nothing to send'), (error) => errors.push(error));
+  failing.offer(tensor(9));
+  await failing.close();
   assert.equal(errors.length, 1);
 });
 
