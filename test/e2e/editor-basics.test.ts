@@ -225,4 +225,26 @@ describe('editor basics (chromium)', () => {
     await page.mouse.move(widget.x, widget.y);
     await page.waitForFunction(() => /How many strengths/.test(document.querySelector('.kx-tooltip:not([hidden])')?.textContent ?? ''));
   });
+
+  it('edits a multi-line instruction in a text area over the canvas', async () => {
+    await page.evaluate(() => window.kontinuous.app.selectTab(0));
+    const at = await page.evaluate(() => {
+      const { graph, canvas } = window.kontinuous;
+      const node = graph.getNodeById(5);
+      const widget = node.widgets.find((w: { name: string }) => w.name === 'instruction');
+      const rect = canvas.canvas.getBoundingClientRect();
+      const [ox, oy] = canvas.ds.offset;
+      const s = canvas.ds.scale;
+      return { x: rect.left + (node.pos[0] + 40 + ox) * s, y: rect.top + (node.pos[1] + widget.y + 12 + oy) * s };
+    });
+    await page.mouse.click(at.x, at.y);
+    const editor = page.locator('textarea.kx-multiline-editor');
+    await editor.waitFor();
+    await editor.fill('turn the cat\ninto a watercolour');
+    await editor.press('Control+Enter');
+    await editor.waitFor({ state: 'detached' });
+    const value = await page.evaluate(() => window.kontinuous.app.exportPrompt()['5'].inputs.instruction);
+    assert.equal(value, 'turn the cat\ninto a watercolour');
+    await page.waitForFunction(() => window.kontinuous.app.tabs.current.history.canUndo);
+  });
 });
