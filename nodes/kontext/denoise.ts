@@ -7,6 +7,7 @@ import { SOCKET, latentItem, makeLatent, type Conditioning, type KontextModel, t
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
 import { PreviewPump, previewStrip } from './preview.js';
+import { formatStrength } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
 
 /** Largest seed that survives JSON exactly (workflows and prompts are JSON). */
@@ -22,6 +23,17 @@ function plan(reference: Latent, modulation: Modulation | null): Plan {
   const references = Array.from({ length: reference.count }, (_, i) => latentItem(reference, i));
   if (!modulation) return { references, strengths: null, modulation: null };
   return { references, strengths: modulation.strengths, modulation: floatTensor(modulation.data, [modulation.strengths.length, modulation.dim]) };
+}
+
+/**
+ * The metadata of one output item: the new strength replaces the reference's, and when several references (the
+ * frames of an earlier sweep) are edited, the label keeps both ("0.30>0.75") so a grid can tell them apart.
+ */
+function itemMeta(base: ItemMeta, strength: number | null, chained: boolean): ItemMeta {
+  if (strength === null) return { ...base };
+  const label = chained && typeof base.strength === 'number' ? `${formatStrength(base.strength)}>${formatStrength(strength)}` : undefined;
+  const { label: _old, ...rest } = base;
+  return label ? { ...rest, strength, label } : { ...rest, strength };
 }
 
 function previewPump(ctx: NodeContext, pipeline: KontextPipeline, handle: KontextHandle): PreviewPump {
@@ -128,7 +140,7 @@ export const kontextDenoise = defineNode({
         );
         results.push(out.data);
         const base = ref.meta[0] ?? {};
-        for (const s of strengths ?? [null]) meta.push(s === null ? { ...base } : { ...base, strength: s });
+        for (const s of strengths ?? [null]) meta.push(itemMeta(base, s, references.length > 1));
       }
     } finally {
       await previews.close();

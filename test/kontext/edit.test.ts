@@ -220,3 +220,34 @@ test('a bundle re-exported under the same name is reloaded and invalidates cache
   assert.equal(rerun.status, 'success', JSON.stringify(rerun.failures));
   assert.ok(rerun.executed.includes('2') && rerun.executed.includes('8'), `reloaded and re-ran: ${rerun.executed.join(',')}`);
 });
+
+test('a sweep fed into a second edit edits every frame at every strength, labelled with both strengths', async () => {
+  const result = await execute(host, shippedPrompt(host, 'chained-edits.json', { '8.steps': 2, '15.steps': 2, '6.mode': 'list', '6.list': '0.3, 0.9', '13.count': 2, '13.start': 0.5 }));
+  assert.equal(result.status, 'success', JSON.stringify(result.failures));
+  const grid = await readImage(outputFile(result, '17'));
+  // source tile (first item of the first edit) + 2 references x 2 strengths.
+  assert.equal(grid.width, 5 * 48 + 6 * 4);
+  assert.equal(result.outputs['10']?.images?.length, 2, 'the first edit saved both frames');
+});
+
+test('Denoise output metadata: strengths per item, both strengths in the label when chaining a sweep', async () => {
+  const { kontextDenoise } = await import('../../nodes/kontext/denoise.js');
+  const { makeLatent } = await import('../../nodes/kontext/sockets.js');
+  const handle = await host.models.load('kontext-fixture');
+  const text = await host.models.encodeText(handle, 'make it night');
+  const image = { data: new Float32Array(2 * 3 * 32 * 32).fill(0.1), dims: [2, 3, 32, 32] };
+  const z = await host.models.encodeImage(handle, image);
+  const model = { kind: 'KONTEXT_MODEL', name: 'kontext-fixture', handle };
+  const conditioning = { kind: 'CONDITIONING', model: 'kontext-fixture', text: 'make it night', pooled: text.pooled.data, pooledDim: text.pooled.dims[1], embeds: text.embeds.data, seqLen: text.embeds.dims[1], embedDim: text.embeds.dims[2] };
+  const reference = makeLatent('kontext-fixture', 2, z.dims[1]!, z.dims[2]!, z.dims[3]!, z.data, [{ strength: 0.3 }, { strength: 0.9 }]);
+  const mod = await host.models.project(handle, [0.5, 1], text.pooled);
+  const modulation = { kind: 'MODULATION', model: 'kontext-fixture', strengths: [0.5, 1], data: mod.data, dim: mod.dims[1] };
+  const progress: number[] = [];
+  const ctx = { signal: new AbortController().signal, progress: (v: number) => progress.push(v), preview: () => {}, services: host.services } as never;
+  const out = await kontextDenoise.run(ctx, { model, conditioning, reference, modulation, seed: 1, steps: 2, guidance: 2.5 });
+  const latent = (out as { outputs: Array<{ count: number; meta: Array<{ strength?: number; label?: string }> }> }).outputs[0]!;
+  assert.equal(latent.count, 4);
+  assert.deepEqual(latent.meta.map((m) => m.label), ['0.30>0.50', '0.30>1.00', '0.90>0.50', '0.90>1.00']);
+  assert.deepEqual(latent.meta.map((m) => m.strength), [0.5, 1, 0.5, 1]);
+  assert.deepEqual(progress.slice(0, 4), [1, 2, 3, 4], 'progress counts the steps of both references');
+});
