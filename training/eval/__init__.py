@@ -1,0 +1,1 @@
+"""Evaluation of kontext-tiny against the quality bars of issue 4."""

@@ -1,0 +1,102 @@
+"""The training loop shared by stage 1 and stage 2 (wall-clock or step budget, EMA, progressive checkpoints)."""
+import time
+
+import torch
+import torch.nn as nn
+
+from training.train import ckpt, editor_steps
+from training.train.runtime import Budget, Ema, Logger, autocast, cpu_state
+from training.train.schedule import lr_at, progress, set_lr
+
+
+def trainable_modules(models, stage):
+    """The modules a stage trains, with requires_grad set accordingly (everything else frozen)."""
+    for m in models.modules().values():
+        for p in m.parameters():
+            p.requires_grad_(False)
+    if stage == "stage1":
+        mods = {"transformer": models.transformer, "clip": models.clip, "t5": models.t5}
+        for name, m in mods.items():
+            for n, p in m.named_parameters():
+                p.requires_grad_(".lora_A." not in n and ".lora_B." not in n)
+    elif stage == "stage2":
+        mods = {"transformer": models.transformer, "projector": models.projector}
+        for p in models.transformer.lora_parameters():
+            p.requires_grad_(True)
+        for p in models.projector.parameters():
+            p.requires_grad_(True)
+    else:
+        raise ValueError(f"unknown stage {stage!r}")
+    return nn.ModuleDict(mods)
+
+
+def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr=3e-4, log=None,
+                 on_checkpoint=None, checkpoint_every_s=120, resume=None, seed=0, identity_fraction=0.15,
+                 strengths_per_seq=3, warmup=200, weight_decay=0.01, ema_decay=0.999):
+    """Trains a stage on a LatentSet; returns the final checkpoint payload (EMA weights + resume state).
+
+    stage1: batch = sequences; stage2: batch = sequences, each giving strengths_per_seq strengths."""
+    log = log or Logger()
+    models, device = parts.models, parts.device
+    group = trainable_modules(models, stage)
+    group.train()
+    params = [p for p in group.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.99))
+    ema = Ema(group, decay=ema_decay, only_trainable=True)
+    step, spent = 0, 0.0
+    if resume and resume.get("train_state") and resume["train_state"].get("stage") == stage:
+        ts = resume["train_state"]
+        opt.load_state_dict(ts["optimizer"])
+        ema.load_state_dict(ts["ema"])
+        step, spent = ts["step"], ts["seconds"]
+    start_step = step
+    pool = torch.arange(len(data), dtype=torch.long)  # the layout holds only filter-kept sequences
+    gen = torch.Generator().manual_seed(seed * 1000 + step)
+    budget = Budget(budget_s)
+    last_ckpt = time.time()
+    total = start_step + max_steps if max_steps else None
+    n_params = sum(p.numel() for p in params)
+    log(stage=stage, event="start", trainable_params=n_params, sequences=len(pool), step=step)
+    loss_avg = None
+
+    def payload():
+        averaged = ema.averaged(group)
+        models.provenance[stage] = {"steps": step, "seconds": round(spent + budget.elapsed(), 1),
+                                    "device": str(device), "batch": batch, "lr": lr, "sequences": int(len(pool)),
+                                    "trainable_params": n_params, "ema_decay": ema_decay}
+        if stage == "stage1":
+            models.provenance[stage]["identity_fraction"] = identity_fraction
+        else:
+            models.provenance[stage]["strengths_per_sequence"] = strengths_per_seq
+        return ckpt.payload_of(models, averaged={k: averaged[k] for k in averaged.keys()}, train_state={
+            "stage": stage, "raw": {k: cpu_state(m) for k, m in group.items()}, "optimizer": opt.state_dict(),
+            "ema": ema.state_dict(), "step": step, "seconds": spent + budget.elapsed()})
+
+    while not budget.done() and (total is None or step < total):
+        set_lr(opt, lr_at(lr, step - start_step, warmup, progress(budget, step - start_step, max_steps)))
+        idx = pool[torch.randint(0, len(pool), (batch,), generator=gen)]
+        with autocast(device):
+            if stage == "stage1":
+                loss = editor_steps.stage1_loss(parts, data, idx, identity_fraction, gen, device)
+            else:
+                loss = editor_steps.stage2_loss(parts, data, idx, strengths_per_seq, gen, device)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ema.update(group)
+        step += 1
+        lv = float(loss.detach())
+        loss_avg = lv if loss_avg is None else 0.98 * loss_avg + 0.02 * lv
+        if step % 100 == 0 or step == start_step + 1:
+            log(stage=stage, step=step, loss=lv, loss_avg=loss_avg, lr=opt.param_groups[0]["lr"],
+                t=round(budget.elapsed(), 1))
+        if on_checkpoint and time.time() - last_ckpt > checkpoint_every_s:
+            on_checkpoint(payload())
+            last_ckpt = time.time()
+    group.eval()
+    p = payload()
+    log(stage=stage, event="end", step=step, loss_avg=loss_avg, t=round(budget.elapsed(), 1))
+    if on_checkpoint:
+        on_checkpoint(p)
+    return p

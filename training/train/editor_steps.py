@@ -1,0 +1,66 @@
+"""One optimisation step of each editing stage (flow matching, velocity target noise - x0, timestep = sigma).
+
+Stage 1 (base editor): (source, instruction, full edit) plus identity pairs (source, empty instruction,
+source); text encoders train jointly. Stage 2 (Kontinuous): base frozen, projector + LoRA train on
+(source, instruction, s = k/6, frame k) with the same noise and noise level for every strength of a sequence."""
+import torch
+import torch.nn.functional as F
+
+from training.train import flow
+
+FRAMES = 7  # frames per stored sequence: k = 0..6, s = k/6
+
+
+def _guidance(batch, device, generator):
+    # The tiny model has a guidance input it must learn to ignore: random values keep it insensitive.
+    return 1.0 + 3.0 * torch.rand(batch, generator=generator).to(device)
+
+
+def stage1_loss(parts, data, idx, identity_fraction, generator, device):
+    """Flow-matching loss of the base editor on the sequences idx (a CPU LongTensor)."""
+    b = len(idx)
+    lat = data.latents[idx.to(data.latents.device)].to(device, non_blocking=True).float()  # [B,7,C,h,w]
+    _, _, c, h, w = lat.shape
+    identity = torch.rand(b, generator=generator) < identity_fraction
+    src = lat[:, 0]
+    tgt = torch.where(identity.to(device).view(b, 1, 1, 1), lat[:, 0], lat[:, FRAMES - 1])
+    clip_ids = data.clip_ids[idx].clone()
+    t5_ids = data.t5_ids[idx].clone()
+    if identity.any():
+        clip_ids[identity] = data.empty_clip_ids
+        t5_ids[identity] = data.empty_t5_ids
+    pooled, embeds = parts.encode_text(clip_ids.to(device), t5_ids.to(device))
+    x0 = flow.pack_latents(tgt)
+    ref = flow.pack_latents(src)
+    noise = torch.randn(x0.shape, generator=generator).to(device)
+    sigma = flow.sample_training_sigmas(b, x0.shape[1], generator=generator, device=device, sched=parts.sched)
+    xt = flow.noisy(x0, noise, sigma)
+    v = parts.velocity(xt, ref, embeds, pooled, sigma, _guidance(b, device, generator), None, 0.0)
+    return F.mse_loss(v.float(), noise - x0)
+
+
+def stage2_loss(parts, data, idx, strengths_per_seq, generator, device):
+    """Flow-matching loss of the strength control on the kept sequences idx; each sequence contributes
+    strengths_per_seq frames k (always including k = 0 and k = 6 when 7 are taken) sharing one noise."""
+    g = len(idx)
+    kk = strengths_per_seq
+    lat = data.latents[idx.to(data.latents.device)].to(device, non_blocking=True).float()
+    _, _, c, h, w = lat.shape
+    # k values per sequence: a random subset of 0..6 without repeats.
+    ks = torch.stack([torch.randperm(FRAMES, generator=generator)[:kk] for _ in range(g)])  # [G,K]
+    src = lat[:, 0].repeat_interleave(kk, 0)
+    tgt = lat[torch.arange(g).repeat_interleave(kk).to(device), ks.reshape(-1).to(device)]
+    s = (ks.reshape(-1).float() / (FRAMES - 1)).to(device).view(-1, 1)
+    # Frozen text encoders: their outputs were computed once per sequence.
+    pooled = data.pooled[idx].to(device).float().repeat_interleave(kk, 0)
+    embeds = data.embeds[idx].to(device).float().repeat_interleave(kk, 0)
+    x0 = flow.pack_latents(tgt)
+    ref = flow.pack_latents(src)
+    n = x0.shape[1]
+    noise = torch.randn((g, n, x0.shape[2]), generator=generator).to(device).repeat_interleave(kk, 0)
+    sigma = flow.sample_training_sigmas(g, n, generator=generator, device=device, sched=parts.sched).repeat_interleave(kk, 0)
+    guidance = _guidance(g, device, generator).repeat_interleave(kk, 0)
+    xt = flow.noisy(x0, noise, sigma)
+    modulation = parts.modulation(s, pooled)
+    v = parts.velocity(xt, ref, embeds, pooled, sigma, guidance, modulation, 1.0)
+    return F.mse_loss(v.float(), noise - x0)

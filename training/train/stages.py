@@ -1,0 +1,59 @@
+"""Command-line plumbing shared by `python -m training.train.stage1` and `... .stage2`."""
+import argparse
+import time
+
+from training.train import ckpt, memdata
+from training.train.editor import train_editor
+from training.train.parts import Parts
+from training.train.runtime import Logger, pick_device, set_cpu_threads
+
+PREVIOUS = {"stage1": "vae", "stage2": "stage1"}
+
+
+def build_parser(stage, doc):
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--data", required=True, help="generated data folder (train/ and heldout/)")
+    ap.add_argument("--run", required=True, help="run folder: reads the previous stage's checkpoint, writes this one")
+    ap.add_argument("--budget-s", type=float, default=None, help="wall-clock seconds to train")
+    ap.add_argument("--steps", type=int, default=None, help="optimisation steps to train")
+    ap.add_argument("--batch", type=int, default=16 if stage == "stage1" else 6)
+    ap.add_argument("--lr", type=float, default=3e-4 if stage == "stage1" else 5e-4)
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N training sequences")
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--checkpoint-every-s", type=float, default=300)
+    return ap
+
+
+def run_stage(stage, args, **train_kwargs):
+    """Resumes <run>/<stage>.pt when present, else starts from <run>/<previous>.pt; trains; saves."""
+    set_cpu_threads(args.threads)
+    device = pick_device(args.device)
+    own = ckpt.load_stage(args.run, stage)
+    if own is not None:
+        models = ckpt.models_from(own, use_raw=True)
+        resume = own
+        print(f"resuming {stage} at step {own['train_state']['step']}")
+    else:
+        prev = ckpt.load_stage(args.run, PREVIOUS[stage])
+        if prev is None:
+            raise SystemExit(f"{ckpt.stage_path(args.run, PREVIOUS[stage])} not found: run "
+                             f"python -m training.train.{PREVIOUS[stage]} --run {args.run} first")
+        models = ckpt.models_from(prev)
+        resume = None
+        if stage == "stage2":
+            models.projector.zero_init_output()  # start exactly at the base editor's behaviour
+    parts = Parts(models, device)
+    t0 = time.time()
+    frames, records = memdata.load_split(f"{args.data}/train", args.limit)
+    data = memdata.encode_set(parts, frames, records)
+    del frames
+    if stage == "stage2":
+        memdata.add_text_features(parts, data)
+    print(f"{len(data)} sequences encoded in {time.time() - t0:.0f} s")
+    log = Logger(f"{args.run}/log.jsonl")
+    train_editor(stage, parts, data, args.budget_s, args.steps, args.batch, args.lr, log,
+                 on_checkpoint=lambda p: ckpt.save(args.run, stage, p),
+                 checkpoint_every_s=args.checkpoint_every_s, resume=resume, **train_kwargs)
+    print(f"{stage} done -> {ckpt.stage_path(args.run, stage)}")
+    return 0
