@@ -1,7 +1,7 @@
 // The editor's core: one graph on one canvas, the open workflows (tabs) it shows, undo/redo, queueing prompts and
 // mirroring runs onto the nodes. Panels and the toolbar (ui/shell.ts) call into this; tests reach it through
 // window.kontinuous.app.
-import { LGraph, configureLiteGraph, createCanvas, frameNodes, type LGraphCanvas, type LGraphNode } from './litegraph-adapter.js';
+import { LGraph, configureLiteGraph, createCanvas, frameNodes, sizeCanvas, type LGraphCanvas, type LGraphNode } from './litegraph-adapter.js';
 import { ApiClient, ApiError, type ObjectInfo, type PromptRejection } from './api.js';
 import { ServerConnection, type ConnectionState } from './connection.js';
 import { registerNodeClasses, widgetsOf } from './node-classes.js';
@@ -83,7 +83,8 @@ export class App {
   async start(element: HTMLCanvasElement, initial?: { workflow: unknown; name: string }): Promise<void> {
     configureLiteGraph();
     this.canvas = createCanvas(element, this.graph);
-    this.canvas.resize();
+    const host = element.parentElement;
+    if (host) sizeCanvas(this.canvas, host.clientWidth, host.clientHeight);
     installErrorOverlay(this.canvas);
     this.installChangeTracking();
     await this.loadNodeClasses();

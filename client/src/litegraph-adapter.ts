@@ -94,3 +94,21 @@ export function frameNodes(canvas: LGraphCanvas, nodes: readonly LGraphNode[]): 
   canvas.ds.offset = [-x0 + 40 / scale, -y0 + 40 / scale];
   canvas.setDirty(true, true);
 }
+
+/**
+ * Sizes the canvas to `width` x `height` CSS pixels at the screen's pixel density. litegraph draws its background
+ * at devicePixelRatio and expects the front context to carry that scale, so text stays sharp on HiDPI screens.
+ */
+export function sizeCanvas(canvas: LGraphCanvas, width: number, height: number): void {
+  const ratio = Math.max(1, window.devicePixelRatio || 1);
+  const el = canvas.canvas;
+  el.style.width = `${width}px`;
+  el.style.height = `${height}px`;
+  const pixelWidth = Math.round(width * ratio);
+  const pixelHeight = Math.round(height * ratio);
+  if (el.width === pixelWidth && el.height === pixelHeight) return;
+  el.width = pixelWidth;
+  el.height = pixelHeight;
+  el.getContext('2d')?.scale(ratio, ratio);
+  canvas.setDirty(true, true);
+}

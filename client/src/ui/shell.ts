@@ -1,6 +1,7 @@
 // The page around the canvas: the top bar (tabs, file actions, queue button with batch count, live toggle), the
 // sidebar (queue, history, library, strength explorer), the connection banner and keyboard shortcuts.
 import type { App } from '../app.js';
+import { sizeCanvas } from '../litegraph-adapter.js';
 import { h, replaceChildren } from './dom.js';
 import { toast } from './toasts.js';
 import { QueuePanel } from './queue-panel.js';
@@ -145,8 +146,7 @@ export function buildShell(app: App, root: HTMLElement, canvasElement: HTMLCanva
     e.stopPropagation();
   }, true);
   const resize = () => {
-    const { clientWidth, clientHeight } = canvasHost;
-    app.canvas?.resize(clientWidth, clientHeight);
+    if (app.canvas) sizeCanvas(app.canvas, canvasHost.clientWidth, canvasHost.clientHeight);
   };
   new ResizeObserver(resize).observe(canvasHost);
   showPanel('queue');
