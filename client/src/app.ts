@@ -1,7 +1,7 @@
 // The editor's core: one graph on one canvas, the open workflows (tabs) it shows, undo/redo, queueing prompts and
 // mirroring runs onto the nodes. Panels and the toolbar (ui/shell.ts) call into this; tests reach it through
 // window.kontinuous.app.
-import { LGraph, configureLiteGraph, createCanvas, frameNodes, sizeCanvas, type LGraphCanvas, type LGraphNode } from './litegraph-adapter.js';
+import { LGraph, configureLiteGraph, createCanvas, customiseNodeMenu, frameNodes, sizeCanvas, type LGraphCanvas, type LGraphNode } from './litegraph-adapter.js';
 import { ApiClient, ApiError, type ObjectInfo, type PromptRejection } from './api.js';
 import { ServerConnection, type ConnectionState } from './connection.js';
 import { registerNodeClasses, widgetsOf } from './node-classes.js';
@@ -86,6 +86,10 @@ export class App {
     const host = element.parentElement;
     if (host) sizeCanvas(this.canvas, host.clientWidth, host.clientHeight);
     installErrorOverlay(this.canvas);
+    customiseNodeMenu(this.canvas, (node) => [
+      { content: node.mode === 4 ? 'Stop bypassing (Ctrl+B)' : 'Bypass (Ctrl+B)', callback: () => this.toggleMode([node], 4) },
+      { content: node.mode === 2 ? 'Unmute (Ctrl+M)' : 'Mute (Ctrl+M)', callback: () => this.toggleMode([node], 2) },
+    ]);
     this.installChangeTracking();
     await this.loadNodeClasses();
     if (initial) this.openWorkflow(initial.workflow, initial.name);
@@ -356,6 +360,20 @@ export class App {
   nodeView(nodeId: number | string): NodeView | undefined {
     const node = this.graph.getNodeById(nodeId as never) ?? this.graph.getNodeById(Number(nodeId) as never);
     return node ? viewOf(node) : undefined;
+  }
+
+  /** Toggles nodes between `mode` (2 muted, 4 bypassed) and always; with several nodes, all follow the first. */
+  toggleMode(nodes: LGraphNode[], mode: 2 | 4): void {
+    if (!nodes.length) return;
+    const next = nodes[0]!.mode === mode ? 0 : mode;
+    for (const node of nodes) node.mode = next;
+    this.canvas.setDirty(true, true);
+    this.scheduleCheckpoint();
+  }
+
+  /** The nodes selected on the canvas. */
+  selectedNodes(): LGraphNode[] {
+    return Object.values(this.canvas.selected_nodes ?? {});
   }
 
   /** Turns live strength on or off; strength nodes show a LIVE badge while it is on. */

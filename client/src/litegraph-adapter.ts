@@ -112,3 +112,21 @@ export function sizeCanvas(canvas: LGraphCanvas, width: number, height: number):
   el.getContext('2d')?.scale(ratio, ratio);
   canvas.setDirty(true, true);
 }
+
+/** A node menu entry the app adds. */
+export interface NodeMenuEntry {
+  content: string;
+  callback: () => void;
+}
+
+/**
+ * Adjusts litegraph's node menu: drops subgraph conversion (the server runs flat prompts) and appends the app's
+ * entries for the node.
+ */
+export function customiseNodeMenu(canvas: LGraphCanvas, extra: (node: LGraphNode) => NodeMenuEntry[]): void {
+  const original = canvas.getNodeMenuOptions.bind(canvas);
+  canvas.getNodeMenuOptions = (node: LGraphNode) => {
+    const options = original(node).filter((o) => !(o && typeof o.content === 'string' && /subgraph/i.test(o.content)));
+    return [...options, null, ...extra(node)] as ReturnType<LGraphCanvas['getNodeMenuOptions']>;
+  };
+}

@@ -247,4 +247,31 @@ describe('editor basics (chromium)', () => {
     assert.equal(value, 'turn the cat\ninto a watercolour');
     await page.waitForFunction(() => window.kontinuous.app.tabs.current.history.canUndo);
   });
+
+  it('bypasses and mutes selected nodes with the keyboard; the prompt follows', async () => {
+    await page.evaluate(() => {
+      const { app, graph, canvas } = window.kontinuous;
+      app.selectTab(0);
+      canvas.deselectAll();
+      canvas.selectNode(graph.getNodeById(3)); // Scale Image for Kontext, between Load Image and Encode Image
+    });
+    await page.locator('#kx-canvas').focus();
+    await page.keyboard.press('Control+b');
+    let state = await page.evaluate(() => ({ mode: window.kontinuous.graph.getNodeById(3).mode, prompt: window.kontinuous.app.exportPrompt() }));
+    assert.equal(state.mode, 4);
+    assert.equal(state.prompt['3'], undefined);
+    assert.deepEqual(state.prompt['4'].inputs.image, ['1', 0], 'Encode Image now reads Load Image directly');
+    await page.keyboard.press('Control+b');
+    await page.keyboard.press('Control+m');
+    state = await page.evaluate(() => ({ mode: window.kontinuous.graph.getNodeById(3).mode, prompt: window.kontinuous.app.exportPrompt() }));
+    assert.equal(state.mode, 2);
+    assert.equal(state.prompt['4'].inputs.image, undefined, 'a muted source leaves the input empty');
+    await page.keyboard.press('Control+m');
+    const menu = await page.evaluate(() => {
+      const { graph, canvas } = window.kontinuous;
+      return canvas.getNodeMenuOptions(graph.getNodeById(3)).filter(Boolean).map((o: { content: string }) => o.content);
+    });
+    assert.ok(menu.includes('Bypass (Ctrl+B)'));
+    assert.ok(!menu.some((c: string) => /subgraph/i.test(c)), 'no subgraph conversion: the server runs flat prompts');
+  });
 });

@@ -36,12 +36,26 @@ function wrap(ctx: CanvasRenderingContext2D, text: string, width: number, maxLin
   return lines;
 }
 
+/** Muted nodes are greyed out, bypassed ones tinted purple, as in ComfyUI, without touching their saved colours. */
+function drawModeVeil(ctx: CanvasRenderingContext2D, node: LGraphNode): void {
+  const bypassed = node.mode === 4;
+  const title = 30;
+  ctx.save();
+  ctx.fillStyle = bypassed ? 'rgba(160, 60, 200, 0.35)' : 'rgba(10, 10, 12, 0.55)';
+  ctx.fillRect(node.pos[0], node.pos[1] - title, node.size[0], node.size[1] + title);
+  ctx.fillStyle = bypassed ? '#e3b5ff' : '#9aa4b2';
+  ctx.font = 'bold 12px sans-serif';
+  ctx.fillText(bypassed ? 'BYPASSED' : 'MUTED', node.pos[0] + node.size[0] - 80, node.pos[1] - 10);
+  ctx.restore();
+}
+
 /** Draws error messages under their nodes, in graph space, after litegraph drew the nodes. */
 export function installErrorOverlay(canvas: LGraphCanvas): void {
   const previous = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, area) => {
     previous?.(ctx, area);
     for (const node of canvas.graph?.nodes ?? []) {
+      if (node.mode === 2 || node.mode === 4) drawModeVeil(ctx, node);
       const message = viewOf(node).error;
       if (!message || node.flags?.collapsed) continue;
       ctx.save();

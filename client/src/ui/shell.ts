@@ -139,6 +139,8 @@ export function buildShell(app: App, root: HTMLElement, canvasElement: HTMLCanva
     else if (mod && e.key === 'Enter') queueNow();
     else if (mod && !e.shiftKey && e.key.toLowerCase() === 'z') app.undo();
     else if (mod && (e.key.toLowerCase() === 'y' || (e.shiftKey && e.key.toLowerCase() === 'z'))) app.redo();
+    else if (mod && e.key.toLowerCase() === 'b') app.toggleMode(app.selectedNodes(), 4);
+    else if (mod && e.key.toLowerCase() === 'm') app.toggleMode(app.selectedNodes(), 2);
     else if (mod && e.key.toLowerCase() === 's') saveWorkflowFile(app);
     else if (mod && e.key.toLowerCase() === 'o') pickWorkflowFile(app);
     else return;
