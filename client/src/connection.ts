@@ -62,6 +62,11 @@ export function parsePreviewFrame(bytes: Uint8Array, meta: Record<string, unknow
   };
 }
 
+/** 32 hex digits; crypto.randomUUID exists only in secure contexts, and the editor may be opened over plain http. */
+function randomId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /** The socket.io connection; `clientId` is sent with every prompt so events come back to this page. */
 export class ServerConnection {
   readonly clientId: string;
@@ -69,7 +74,7 @@ export class ServerConnection {
   private everConnected = false;
 
   constructor(private readonly handlers: ConnectionHandlers, clientId?: string) {
-    this.clientId = clientId ?? sessionStorage.getItem('kontinuous.clientId') ?? crypto.randomUUID().replace(/-/g, '');
+    this.clientId = clientId ?? sessionStorage.getItem('kontinuous.clientId') ?? randomId();
     sessionStorage.setItem('kontinuous.clientId', this.clientId);
   }
 
