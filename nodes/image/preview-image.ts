@@ -4,6 +4,11 @@ import { defineNode } from '../../server/engine/node-definition.js';
 import type { ImageBatch } from '../sockets.js';
 import { pngTextFor, saveBatch } from './save-output.js';
 
+// temp/ is emptied at every start, so a counter would reuse names across restarts and a browser could show a
+// stale cached preview; a random part per process keeps names unique, and one prefix (not one per run) keeps the
+// output counters to a single entry however many previews a long-running server writes.
+const PREFIX = `Kontinuous_temp_${randomBytes(4).toString('hex')}`;
+
 export const previewImageNode = defineNode({
   id: 'PreviewImage',
   displayName: 'Preview Image',
@@ -16,8 +21,6 @@ export const previewImageNode = defineNode({
   outputs: [],
   outputNode: true,
   async run(ctx, inputs) {
-    // A random prefix per run keeps browsers from showing a stale cached preview under a reused name.
-    const prefix = `Kontinuous_temp_${randomBytes(4).toString('hex')}`;
-    return { outputs: [], ui: await saveBatch(ctx, inputs.images as ImageBatch, 'temp', prefix, pngTextFor(ctx)) };
+    return { outputs: [], ui: await saveBatch(ctx, inputs.images as ImageBatch, 'temp', PREFIX, pngTextFor(ctx)) };
   },
 });
