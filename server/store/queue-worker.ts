@@ -30,8 +30,14 @@ export class QueueWorker {
   kick(): void {
     if (this.loop || this.stopping) return;
     // setImmediate: the POST /prompt answer leaves before the prompt's first event.
-    this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
-    this.loop.finally(() => {
+    this.loop = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .catch((error: unknown) => {
+        // The store failed (disk full, say): log it and try again shortly rather than crash or stall forever.
+        console.error('the queue worker failed; retrying in 1 s:', error);
+        return new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+      });
+    void this.loop.then(() => {
       this.loop = null;
       if (!this.stopping && this.store.pendingCount > 0) this.kick();
     });
