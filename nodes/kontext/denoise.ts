@@ -7,6 +7,7 @@ import { SOCKET, latentItem, makeLatent, type Conditioning, type KontextModel, t
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
 import { PreviewPump, previewStrip } from './preview.js';
+import { fitLatentRgbMap, latentToRgb, type LatentRgbMap } from './latent-preview.js';
 import { formatStrength } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
 
@@ -36,9 +37,31 @@ function itemMeta(base: ItemMeta, strength: number | null, chained: boolean): It
   return label ? { ...rest, strength, label } : { ...rest, strength };
 }
 
-function previewPump(ctx: NodeContext, pipeline: KontextPipeline, handle: KontextHandle): PreviewPump {
+/** Per loaded bundle: the latent-to-RGB map its previews use when it has no preview decoder. */
+const previewMaps = new WeakMap<KontextHandle, Promise<LatentRgbMap>>();
+
+/** Smallest preview height in pixels: tiny latent grids are enlarged to at least this. */
+const MIN_PREVIEW_SIDE = 64;
+
+function previewMapFor(pipeline: KontextPipeline, handle: KontextHandle, reference: FloatTensor): Promise<LatentRgbMap> {
+  let map = previewMaps.get(handle);
+  if (!map) {
+    map = pipeline.decode(handle, reference).then((decoded) => fitLatentRgbMap(reference, decoded));
+    map.catch(() => previewMaps.delete(handle));
+    previewMaps.set(handle, map);
+  }
+  return map;
+}
+
+function previewPump(ctx: NodeContext, pipeline: KontextPipeline, handle: KontextHandle, reference: FloatTensor): PreviewPump {
+  const make = async (x0: FloatTensor): Promise<Uint8Array> => {
+    if (pipeline.hasPreviewDecoder(handle)) return previewStrip(await pipeline.previewDecode(handle, x0));
+    const map = await previewMapFor(pipeline, handle, reference);
+    const h = x0.dims[2]!;
+    return previewStrip(latentToRgb(map, x0, Math.min(8, Math.max(1, Math.ceil(MIN_PREVIEW_SIDE / h)))));
+  };
   return new PreviewPump(
-    async (x0) => previewStrip(await pipeline.previewDecode(handle, x0)),
+    make,
     (jpeg) => ctx.preview({ format: 'jpeg', data: jpeg }),
     (error) => console.warn(`[kontext] a denoise preview failed: ${(error as Error).message}`),
   );
@@ -113,7 +136,8 @@ export const kontextDenoise = defineNode({
     const total = references.length * steps;
     const results: Float32Array[] = [];
     const meta: ItemMeta[] = [];
-    const previews = previewPump(ctx, pipeline, model.handle);
+    const first = references[0]!;
+    const previews = previewPump(ctx, pipeline, model.handle, floatTensor(first.data, [1, first.channels, first.height, first.width]));
     try {
       for (let r = 0; r < references.length; r++) {
         const ref = references[r]!;

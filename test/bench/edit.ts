@@ -20,6 +20,7 @@ const bundle = flag('bundle') ?? (tinyInstalled ? 'kontext-tiny' : FIXTURE_BUNDL
 const repeats = Number(flag('repeats') ?? 7);
 const write = !args.includes('--no-write');
 // onnxruntime's own thread choice (one per core) unless --threads says otherwise.
+const extraDirs = flag('models-dir') ? [path.resolve(flag('models-dir')!)] : [];
 const threads = flag('threads') ? { intraOpThreads: Number(flag('threads')) } : {};
 
 function median(values: number[]): number {
@@ -66,12 +67,12 @@ console.log(`bench:edit on ${bundle}${tinyInstalled ? '' : ' (kontext-tiny is no
 // Cold: a fresh host each time (bundle check, session creation, first inference).
 const cold: Timed[] = [];
 for (let i = 0; i < Math.min(3, repeats); i++) {
-  const host = await editHost([], threads);
+  const host = await editHost(extraDirs, threads);
   cold.push(await run(host, base(host)));
   await host.dispose();
 }
 
-const host = await editHost([], threads);
+const host = await editHost(extraDirs, threads);
 await run(host, base(host));
 // Warm: sessions loaded, output cache cleared, the whole workflow recomputed.
 const warm: Timed[] = [];

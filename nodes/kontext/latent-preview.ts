@@ -1,0 +1,100 @@
+// Cheap previews for bundles without a preview decoder: a linear map from the latent's channels to RGB (what
+// ComfyUI calls latent2rgb), fitted by least squares on the bundle's own VAE: the reference latent beside its
+// full decode, averaged over each latent cell. Running the full VAE decoder every step would cost several
+// transformer steps on small models; this costs a few multiply-adds per latent cell.
+import type { FloatTensor } from './math/index.js';
+
+/** (channels + 1) x 3 coefficients: RGB (in [-1,1]) = [z, 1] * map. */
+export interface LatentRgbMap {
+  channels: number;
+  coefficients: Float64Array;
+}
+
+/** Solves the symmetric positive system A x = b (n x n, row-major) in place by Gaussian elimination. */
+function solve(a: Float64Array, b: Float64Array, n: number, rhs: number): Float64Array {
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(a[r * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = r;
+    if (pivot !== col) {
+      for (let c = 0; c < n; c++) [a[col * n + c], a[pivot * n + c]] = [a[pivot * n + c]!, a[col * n + c]!];
+      for (let c = 0; c < rhs; c++) [b[col * rhs + c], b[pivot * rhs + c]] = [b[pivot * rhs + c]!, b[col * rhs + c]!];
+    }
+    const d = a[col * n + col]!;
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const f = a[r * n + col]! / d;
+      if (f === 0) continue;
+      for (let c = col; c < n; c++) a[r * n + c]! -= f * a[col * n + c]!;
+      for (let c = 0; c < rhs; c++) b[r * rhs + c]! -= f * b[col * rhs + c]!;
+    }
+  }
+  const x = new Float64Array(n * rhs);
+  for (let r = 0; r < n; r++) for (let c = 0; c < rhs; c++) x[r * rhs + c] = b[r * rhs + c]! / a[r * n + r]!;
+  return x;
+}
+
+/**
+ * Fits the map from a latent [B,C,h,w] and its decode [B,3,H,W] (H = f*h) by ridge-regularised least squares.
+ * Throws Error when the shapes do not correspond.
+ */
+export function fitLatentRgbMap(latent: FloatTensor, decoded: FloatTensor): LatentRgbMap {
+  const [batch, channels, h, w] = latent.dims as [number, number, number, number];
+  const [dBatch, three, H, W] = decoded.dims as [number, number, number, number];
+  if (latent.dims.length !== 4 || decoded.dims.length !== 4 || dBatch !== batch || three !== 3 || H % h !== 0 || W % w !== 0 || H / h !== W / w) {
+    throw new Error(`cannot fit a preview map from latent [${latent.dims.join(',')}] and image [${decoded.dims.join(',')}]`);
+  }
+  const f = H / h;
+  const n = channels + 1;
+  const ata = new Float64Array(n * n);
+  const atb = new Float64Array(n * 3);
+  const row = new Float64Array(n);
+  for (let b = 0; b < batch; b++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let c = 0; c < channels; c++) row[c] = latent.data[((b * channels + c) * h + y) * w + x]!;
+        row[channels] = 1;
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) ata[i * n + j]! += row[i]! * row[j]!;
+        for (let rgb = 0; rgb < 3; rgb++) {
+          let sum = 0;
+          for (let dy = 0; dy < f; dy++) {
+            const base = ((b * 3 + rgb) * H + y * f + dy) * W + x * f;
+            for (let dx = 0; dx < f; dx++) sum += decoded.data[base + dx]!;
+          }
+          const mean = sum / (f * f);
+          for (let i = 0; i < n; i++) atb[i * 3 + rgb]! += row[i]! * mean;
+        }
+      }
+    }
+  }
+  // A little ridge keeps the system solvable when channels are (nearly) constant in the calibration image.
+  const ridge = 1e-3 * (batch * h * w);
+  for (let i = 0; i < channels; i++) ata[i * n + i]! += ridge;
+  return { channels, coefficients: solve(ata, atb, n, 3) };
+}
+
+/**
+ * Applies the map to latents [K,C,h,w], giving RGB [K,3,h*scale,w*scale] in [-1,1] (nearest-neighbour
+ * enlargement, so small latent grids still make a visible preview). Throws Error on a channel mismatch.
+ */
+export function latentToRgb(map: LatentRgbMap, latent: FloatTensor, scale = 1): FloatTensor {
+  const [count, channels, h, w] = latent.dims as [number, number, number, number];
+  if (channels !== map.channels) throw new Error(`preview map is for ${map.channels} channels, the latent has ${channels}`);
+  const H = h * scale;
+  const W = w * scale;
+  const out = new Float32Array(count * 3 * H * W);
+  const k = map.coefficients;
+  const plane = h * w;
+  for (let b = 0; b < count; b++) {
+    for (let p = 0; p < plane; p++) {
+      const y = Math.floor(p / w);
+      const x = p - y * w;
+      for (let rgb = 0; rgb < 3; rgb++) {
+        let v = k[channels * 3 + rgb]!;
+        for (let c = 0; c < channels; c++) v += latent.data[(b * channels + c) * plane + p]! * k[c * 3 + rgb]!;
+        const base = ((b * 3 + rgb) * H + y * scale) * W + x * scale;
+        for (let dy = 0; dy < scale; dy++) out.fill(v, base + dy * W, base + dy * W + scale);
+      }
+    }
+  }
+  return { data: out, dims: [count, 3, H, W] };
+}
