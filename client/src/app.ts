@@ -91,6 +91,10 @@ export class App {
       { content: node.mode === 2 ? 'Unmute (Ctrl+M)' : 'Mute (Ctrl+M)', callback: () => this.toggleMode([node], 2) },
     ]);
     this.installChangeTracking();
+    // Animated outputs (Strength Animation) play on the canvas: redraw about 12 times a second while one is shown.
+    setInterval(() => {
+      if (this.graph.nodes.some((n) => viewOf(n).animated && viewOf(n).imageElements.length)) this.canvas.setDirty(true, false);
+    }, 80);
     await this.loadNodeClasses();
     if (initial) this.openWorkflow(initial.workflow, initial.name);
     else if (this.tabs.restore()) this.showTab(this.tabs.active, false);

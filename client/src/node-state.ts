@@ -18,6 +18,10 @@ export interface NodeView {
   cached: boolean;
   /** A message from validation or execution, shown as a badge and under the title. */
   error?: string;
+  /** The images are animations (WebP/GIF): the canvas keeps redrawing so they play. */
+  animated?: boolean;
+  /** Decoded frames of animated images, by index in `imageElements` (filled asynchronously). */
+  animations: Array<import('./widgets/animation.js').DecodedAnimation | undefined>;
   /** A strength node whose changes render at once (live mode). */
   live?: boolean;
   /** Placeholder for a node type the server does not know. */
@@ -30,7 +34,7 @@ const views = new WeakMap<LGraphNode, NodeView>();
 export function viewOf(node: LGraphNode): NodeView {
   let view = views.get(node);
   if (!view) {
-    view = { images: [], imageElements: [], selectedImage: 0, running: false, cached: false };
+    view = { images: [], imageElements: [], animations: [], selectedImage: 0, running: false, cached: false };
     views.set(node, view);
   }
   return view;
@@ -50,6 +54,8 @@ export function carryViews(before: Map<string, NodeView>, nodes: Iterable<LGraph
     const view = viewOf(node);
     view.images = old.images;
     view.imageElements = old.imageElements;
+    view.animations = old.animations;
+    view.animated = old.animated;
     view.selectedImage = old.selectedImage;
     view.cached = old.cached;
     if (!view.missingType) view.error = old.error;

@@ -137,4 +137,31 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
     assert.deepEqual(pageErrors(page), []);
   });
+
+  it('the sweep template shows the strength grid and plays the animation in their nodes', async () => {
+    const template = JSON.parse(fs.readFileSync(path.join(REPO, 'workflows', 'strength-sweep.json'), 'utf8'));
+    const ids = await page.evaluate(({ wf, bundle }) => {
+      const { app, graph } = window.kontinuous;
+      app.openWorkflow(wf, 'strength-sweep');
+      // (No helper functions in page code: the test runner's transpiler would name them with a helper the page lacks.)
+      const ids = Object.fromEntries(graph.nodes.map((n: { type: string; id: number }) => [n.type, n.id]));
+      app.setWidget(ids.KontextModelLoader, 'bundle', bundle);
+      app.setWidget(ids.KontextDenoise, 'steps', 3);
+      app.setWidget(ids.KontextStrength, 'count', 3);
+      return { grid: ids.StrengthGrid, animation: ids.StrengthAnimation };
+    }, { wf: template, bundle: server.bundles.includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture' });
+    await page.locator('#kx-queue').click();
+    await page.waitForFunction(({ grid, animation }) => {
+      const { app } = window.kontinuous;
+      return app.nodeView(grid).imageElements[0]?.naturalWidth > 0 && (app.nodeView(animation).animations[0]?.frames.length ?? 0) >= 2;
+    }, ids, { timeout: 90_000 });
+    const state = await page.evaluate(({ grid, animation }) => {
+      const { app } = window.kontinuous;
+      const strip = app.nodeView(grid).imageElements[0];
+      return { stripRatio: strip.naturalWidth / strip.naturalHeight, animated: app.nodeView(animation).animated, file: app.nodeView(animation).images[0].filename };
+    }, ids);
+    assert.ok(state.stripRatio > 2, `the grid is a strip (source + 3 edits), ratio ${state.stripRatio}`);
+    assert.equal(state.animated, true);
+    assert.match(state.file, /\.(webp|gif)$/);
+  });
 });

@@ -134,8 +134,10 @@ export class RunTracker {
         if (!this.mine(event.data.prompt_id)) return;
         const node = this.node(event.data.display_node ?? event.data.node);
         if (node && images.length) {
-          viewOf(node).images = images;
-          showImages(node, images.map((img) => this.api.viewUrl(img)));
+          const view = viewOf(node);
+          view.images = images;
+          view.animated = (event.data.output?.animated as boolean[] | undefined)?.some(Boolean) ?? false;
+          showImages(node, images.map((img) => this.api.viewUrl(img)), view.animated);
         }
         return;
       }

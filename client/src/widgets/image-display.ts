@@ -2,6 +2,7 @@
 // and draws the selected image large with the rest of a batch as clickable thumbnails, or the live preview.
 import type { AnyWidget, LGraphNode } from '../litegraph-adapter.js';
 import { viewOf } from '../node-state.js';
+import { decodeAnimation, frameAt } from './animation.js';
 
 const THUMB_ROW = 56;
 
@@ -42,7 +43,8 @@ export function addImageDisplay(node: LGraphNode): AnyWidget {
       const large = view.preview && (view.running || !loaded.length) ? view.preview : loaded[Math.min(view.selectedImage, loaded.length - 1)];
       if (large && large.naturalWidth > 0) {
         const box = fit(large, main);
-        ctx.drawImage(large, box.x, box.y, box.w, box.h);
+        const animation = large === view.preview ? undefined : view.animations[loaded.indexOf(large)];
+        ctx.drawImage(animation ? frameAt(animation, performance.now()) : large, box.x, box.y, box.w, box.h);
         if (large === view.preview) {
           ctx.fillStyle = 'rgba(0,0,0,0.55)';
           ctx.fillRect(box.x, box.y + box.h - 18, 64, 18);
@@ -83,7 +85,7 @@ export function addImageDisplay(node: LGraphNode): AnyWidget {
 }
 
 /** Loads the images of a node's view and grows the node so they are visible; `urlOf` maps refs to /view URLs. */
-export function showImages(node: LGraphNode, urls: string[]): void {
+export function showImages(node: LGraphNode, urls: string[], animated = false): void {
   const view = viewOf(node);
   if (typeof Image === 'undefined') return; // graphs also load in Node (tests, tools): nothing to draw there
   view.selectedImage = Math.min(view.selectedImage, Math.max(0, urls.length - 1));
@@ -96,5 +98,13 @@ export function showImages(node: LGraphNode, urls: string[]): void {
     img.src = url;
     return img;
   });
+  view.animations = [];
+  if (animated) {
+    urls.forEach((url, i) => {
+      void decodeAnimation(url).then((decoded) => {
+        if (decoded && view.imageElements[i]?.src === new URL(url, location.href).href) view.animations[i] = decoded;
+      }).catch(() => undefined);
+    });
+  }
   node.setDirtyCanvas(true, true);
 }
