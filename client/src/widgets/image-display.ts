@@ -98,6 +98,7 @@ export function showImages(node: LGraphNode, urls: string[], animated = false): 
     img.src = url;
     return img;
   });
+  for (const old of view.animations) old?.frames.forEach((frame) => frame.close());
   view.animations = [];
   if (animated) {
     urls.forEach((url, i) => {
