@@ -7,7 +7,7 @@ this distance instead (the metadata names it in `distance`). Definition, for RGB
   C2 = 0.03^2), which reacts to texture, edges and contrast the way a structure-sensitive metric does;
 - colour term: mean of min(1, 2.5 x magnitude of the chroma difference) after a 7x7 box blur, averaged over
   the same 3 scales (SSIM alone is nearly blind to a hue change at equal luma);
-- distance = min(1, SCALE * (0.6 * structural + 0.4 * colour)).
+- distance = min(1, SCALE * (0.5 * structural + 0.5 * colour)).
 SCALE puts the distance on LPIPS's scale, so the paper's bounds keep their meaning: it is chosen so that two
 unrelated natural photographs are 0.70 apart on average, the typical LPIPS (AlexNet) distance between unrelated
 images (see `python -m training.data.calibrate`, which measures it on the stored photographs).
@@ -19,7 +19,7 @@ import numpy as np
 from . import imaging
 
 NAME = "ms-ssim-c"
-SCALE = 1.015  # from `python -m training.data.calibrate` (unscaled mean 0.690 over 325 photo pairs)
+SCALE = 1.080  # from `python -m training.data.calibrate` (unscaled mean 0.648 over 325 photo pairs)
 _C1, _C2 = 0.01 ** 2, 0.03 ** 2
 _SCALES = 3
 _WINDOW = 3  # box radius: 7x7 windows
@@ -79,13 +79,13 @@ def raw_terms(a: Features, b: Features) -> tuple[float, float]:
 def unscaled(a: Features, b: Features) -> float:
     """The weighted sum before SCALE (what calibration measures)."""
     structural, colour = raw_terms(a, b)
-    return 0.6 * structural + 0.4 * colour
+    return 0.5 * structural + 0.5 * colour
 
 
 def feature_distances(pairs: list[tuple[Features, Features]]) -> list[float]:
     """Distances of many precomputed pairs, each in [0, 1]."""
     terms = raw_terms_many(pairs)
-    values = np.minimum(1.0, SCALE * (0.6 * terms[:, 0] + 0.4 * terms[:, 1])) if len(pairs) else np.zeros(0)
+    values = np.minimum(1.0, SCALE * (0.5 * terms[:, 0] + 0.5 * terms[:, 1])) if len(pairs) else np.zeros(0)
     return [float(v) for v in values]
 
 

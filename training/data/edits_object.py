@@ -60,10 +60,10 @@ def _tone_change(kind):
                 return
             if kind == "desaturate":
                 target = np.full(3, gray, dtype=np.float32)
-            else:  # saturate: push away from gray, then stretch the range
+            else:  # saturate: push away from gray until a channel reaches the end of the range
                 spread = c - gray
-                scale = 0.45 / max(float(np.abs(spread).max()), 0.05)
-                target = np.clip(gray + spread * scale, 0, 1)
+                headroom = min(((1.0 - gray) if v > 0 else gray) / max(abs(float(v)), 1e-3) for v in spread)
+                target = np.clip(gray + spread * max(1.0, headroom), 0, 1)
             obj.color = imaging.lerp(c, target, amount).astype(np.float32)
         return _with_object(scene, params["target"], change)
     return apply
@@ -134,13 +134,30 @@ def _target_avoiding(*colors):
     return lambda scene, rng: _target(scene, rng, colors)
 
 
+def _saturation_target(muted: bool):
+    """The target object starts pale (for 'more colorful') or vivid (for 'remove the color'), so the edit shows.
+
+    This sets the source scene's colour before it is rendered: the source is drawn to suit the instruction."""
+    def sample(scene, rng):
+        params = _target(scene, rng, ("white", "black", "gray"))
+        obj = scene.objects[params["target"]]
+        if obj.color_name in ("white", "black", "gray"):  # only a neutral object in the scene: give it a hue
+            obj.color_name = str(rng.choice([c for c in COLORS if c not in ("white", "black", "gray")]))
+            params["slots"]["object"] = _object_phrase(scene, params["target"], rng)
+        vivid = np.array(COLOR_RGB[obj.color_name], dtype=np.float32)
+        paleness = float(rng.uniform(0.7, 0.85)) if muted else 0.0
+        obj.color = imaging.lerp(vivid, np.float32(vivid.mean()), paleness).astype(np.float32)
+        return params
+    return sample
+
+
 # name -> (category, sample, apply)
 OBJECT_EDITS = {
     "recolor": ("appearance_change", sample_recolor, apply_recolor),
     "brighten_object": ("attribute_change", _target_avoiding("white", "yellow"), _tone_change("brighten")),
     "darken_object": ("attribute_change", _target_avoiding("black"), _tone_change("darken")),
-    "desaturate_object": ("attribute_change", _target_avoiding("white", "black", "gray"), _tone_change("desaturate")),
-    "saturate_object": ("attribute_change", _target_avoiding("white", "black", "gray"), _tone_change("saturate")),
+    "desaturate_object": ("attribute_change", _saturation_target(muted=False), _tone_change("desaturate")),
+    "saturate_object": ("attribute_change", _saturation_target(muted=True), _tone_change("saturate")),
     "material": ("material_change", sample_material, apply_material),
     "morph_shape": ("object_morphing", sample_morph, apply_morph),
     "grow": ("object_morphing", sample_grow, apply_grow),

@@ -221,7 +221,7 @@ def random_object_scene(rng: np.random.Generator, size: int, name: str) -> Scene
     order = rng.permutation(len(slots))
     for i in range(count):
         cx, cy = slots[order[i]]
-        radius = float(rng.uniform(0.24, 0.34)) if count == 1 else float(rng.uniform(0.15, 0.21))
+        radius = float(rng.uniform(0.24, 0.34)) if count == 1 else float(rng.uniform(0.16, 0.22))
         jitter = rng.uniform(-0.06, 0.06, 2)
         rgb = np.array(COLOR_RGB[str(colors[i])]) + rng.uniform(-0.04, 0.04, 3)
         rgb = np.clip(imaging.lerp(rgb, rgb.mean(), rng.uniform(0.0, 0.35)), 0, 1).astype(np.float32)  # some muted

@@ -81,7 +81,7 @@ def make_sample(seed: int, split: str, index: int, photos: dict[str, np.ndarray]
     instruction = instructions.fill(template, params["slots"])
     defect = _pick(DEFECTS, rng)
     curve = amount_curve(defect, rng)
-    drift_strength = float(rng.uniform(0.3, 1.7)) if defect == "drift" else 0.0
+    drift_strength = float(rng.uniform(0.5, 2.0)) if defect == "drift" else 0.0
     cast = rng.uniform(0.2, 0.8, 3).astype(np.float32)
 
     source = render(scene)
