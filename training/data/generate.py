@@ -111,8 +111,9 @@ def format_table(report: dict) -> str:
     """The report as a fixed-width text table."""
     lines = []
     for split, summary in report["splits"].items():
-        lines.append(f"{split}: made {summary['made']}, kept {summary['kept']}, mean KL of kept "
-                     f"{summary['kept_mean_kl']:.4f}, kept with held-out phrasing {summary['heldout_phrasing_kept']}")
+        mean_kl = "-" if summary["kept_mean_kl"] is None else f"{summary['kept_mean_kl']:.4f}"
+        lines.append(f"{split}: made {summary['made']}, kept {summary['kept']}, mean KL of kept {mean_kl}, "
+                     f"kept with held-out phrasing {summary['heldout_phrasing_kept']}")
         lines.append(f"  {'category':20s} {'made':>6s} {'kept':>6s} {'kl':>6s} {'edit<':>6s} {'inv>':>6s}")
         for category, row in summary["categories"].items():
             first = row["rejected_first_reason"]

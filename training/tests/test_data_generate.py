@@ -106,3 +106,14 @@ def test_a_sample_is_deterministic_and_its_frames_start_at_the_source():
 def test_missing_sources_manifest_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="sources.json"):
         generate.split_photos(str(tmp_path))
+
+
+def test_command_line_runs_without_sources_and_rejects_a_bad_size(tmp_path, capsys):
+    out = str(tmp_path / "cli")
+    assert generate.main(["--out", out, "--size", "64", "--train", "2", "--heldout", "1", "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "train: made" in printed and "sequences/s" in printed
+    assert len(layout.read_metadata(os.path.join(out, "heldout"))) == 1
+    assert all(r["source_kind"] == "procedural" for r in layout.read_metadata(os.path.join(out, "train")))
+    with pytest.raises(SystemExit):
+        generate.main(["--out", out, "--size", "60", "--train", "1", "--heldout", "1"])
