@@ -50,12 +50,13 @@ export function isModelFailure(failure: NodeFailure): boolean {
 
 /** Builds the host; throws when the data dir cannot be created or the device name is unknown. */
 export async function createCliHost(options: CliHostOptions): Promise<CliHost> {
-  const dataDir = path.resolve(options.dataDir ?? process.env.KONTINUOUS_DATA_DIR ?? path.join(REPO_DIR, 'data'));
+  // An empty variable counts as unset (path.resolve('') would be the working directory).
+  const dataDir = path.resolve(options.dataDir || process.env.KONTINUOUS_DATA_DIR || path.join(REPO_DIR, 'data'));
   const files = new FileAreas(dataDir, { clearTemp: false });
   const models = createModelService({
     repoDir: REPO_DIR,
     extraModelDirs: options.modelsDirs.map((dir) => path.resolve(dir)),
-    device: options.device ?? process.env.KONTINUOUS_DEVICE ?? 'auto',
+    device: options.device || process.env.KONTINUOUS_DEVICE || 'auto',
     log: options.log,
     ...(options.intraOpThreads !== undefined && { intraOpThreads: options.intraOpThreads }),
   });

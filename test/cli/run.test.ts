@@ -20,7 +20,9 @@ interface Run {
 
 function cli(args: string[], options: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'server', 'cli.ts'), ...args], { cwd: REPO, env: { ...process.env, KONTINUOUS_DATA_DIR: '' } });
+    // Runs without --data-dir use a scratch data dir, never the repository's.
+    const env = { ...process.env, KONTINUOUS_DATA_DIR: path.join(scratch, 'default-data') };
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'server', 'cli.ts'), ...args], { cwd: REPO, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
