@@ -11,6 +11,7 @@ import { installErrorOverlay, refreshNodeState } from './execution/decorations.j
 import { graphToPrompt } from './workflow/to-prompt.js';
 import { encodeShareFragment } from './workflow/share-link.js';
 import { registerVirtualNodes } from './workflow/virtual-nodes.js';
+import { isApiPrompt, loadPromptInto } from './workflow/from-prompt.js';
 import { loadWorkflowInto, markPlaceholders, serialiseGraph, type Workflow } from './workflow/load.js';
 import { WorkflowTabs } from './state/tabs.js';
 import { snapshotOf } from './state/undo.js';
@@ -137,6 +138,7 @@ export class App {
 
   /** Opens a workflow in a new tab; invalid files are reported, never half-loaded. Returns false on failure. */
   openWorkflow(workflow: unknown, name: string): boolean {
+    if (isApiPrompt(workflow)) return this.openPrompt(workflow, name);
     const probe = new LGraph();
     try {
       loadWorkflowInto(probe, workflow);
@@ -148,6 +150,19 @@ export class App {
     this.tabs.open(name, workflow);
     this.showTab(this.tabs.active, true);
     return true;
+  }
+
+  /** Opens an API-format prompt as a new tab, laid out by dependency depth. Returns false when it cannot. */
+  openPrompt(prompt: Parameters<typeof loadPromptInto>[1], name: string): boolean {
+    const probe = new LGraph();
+    try {
+      const missing = loadPromptInto(probe, prompt);
+      if (missing.length) toast(`Left out of "${name}": node types this server does not have (${missing.join(', ')}).`, 'error');
+    } catch (error) {
+      toast(`Cannot open "${name}": ${(error as Error).message}`, 'error');
+      return false;
+    }
+    return this.openWorkflow(serialiseGraph(probe), name);
   }
 
   /** Puts tab `index` on the canvas. */

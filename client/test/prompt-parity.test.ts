@@ -11,6 +11,7 @@ import { registerNodeClasses } from '../src/node-classes.js';
 import { registerVirtualNodes } from '../src/workflow/virtual-nodes.js';
 import { loadWorkflowInto, serialiseGraph } from '../src/workflow/load.js';
 import { graphToPrompt } from '../src/workflow/to-prompt.js';
+import { isApiPrompt, loadPromptInto } from '../src/workflow/from-prompt.js';
 import { ApiClient, type ObjectInfo } from '../src/api.js';
 import { NodeRegistry, parseWorkflow, workflowToPrompt } from '../../server/engine/index.js';
 import { allNodes } from '../../nodes/index.js';
@@ -66,4 +67,21 @@ test('a workflow saved by the editor converts on the server to the prompt the ed
   const saved = serialiseGraph(graph);
   assert.ok(saved.nodes.every((n) => Array.isArray(n.size)));
   assert.deepEqual(workflowToPrompt(parseWorkflow(saved).workflow, registry).prompt, prompt);
+});
+
+test('an API prompt opens as a graph that queues the same prompt again', () => {
+  const registry = new NodeRegistry(allNodes);
+  register(registry);
+  for (const file of ['kontinuous-edit.json', 'strength-sweep.json', 'chained-edits.json']) {
+    const raw = JSON.parse(readFileSync(join(ROOT, 'workflows', file), 'utf8'));
+    const prompt = workflowToPrompt(parseWorkflow(raw).workflow, registry).prompt;
+    const graph = new LGraph();
+    assert.ok(isApiPrompt(prompt));
+    assert.deepEqual(loadPromptInto(graph, prompt as never), []);
+    assert.deepEqual(graphToPrompt(graph).prompt, prompt, file);
+    const columns = new Set(graph.nodes.map((n) => n.pos[0]));
+    assert.ok(columns.size >= 4, `${file}: laid out in dependency columns`);
+  }
+  assert.equal(isApiPrompt({ nodes: [], links: [] }), false);
+  assert.throws(() => loadPromptInto(new LGraph(), { '1': { class_type: 'Nope', inputs: {} } }), /none of the prompt's node types/);
 });

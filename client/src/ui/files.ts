@@ -17,7 +17,7 @@ export async function workflowFromFile(file: File): Promise<unknown> {
   if (file.type === 'image/png' || file.name.toLowerCase().endsWith('.png')) {
     const text = readPngText(bytes);
     if (text.workflow) return JSON.parse(text.workflow);
-    if (text.prompt) throw new Error(`"${file.name}" carries only an API prompt, no editor workflow`);
+    if (text.prompt) return JSON.parse(text.prompt); // an image made by a script: open its prompt, laid out
     throw new Error(`"${file.name}" carries no workflow (it was not saved by Kontinuous Studio or ComfyUI)`);
   }
   try {
@@ -61,7 +61,7 @@ export async function handleDrop(app: App, files: File[], clientX: number, clien
     }
     if (file.type === 'image/png') {
       const text = readPngText(new Uint8Array(await file.arrayBuffer()));
-      if (!text.workflow) {
+      if (!text.workflow && !text.prompt) {
         toast(`"${file.name}" carries no workflow. Drop it onto a Load Image node to use it as the input image.`, 'error');
         continue;
       }

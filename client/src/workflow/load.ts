@@ -3,6 +3,7 @@
 // clearly marked placeholders that keep their data, so saving the workflow again loses nothing).
 import { LGraph, LiteGraph, type LGraphNode } from '../litegraph-adapter.js';
 import { viewOf } from '../node-state.js';
+import { isApiPrompt } from './from-prompt.js';
 
 /** A UI-format workflow as saved to JSON. */
 export interface Workflow {
@@ -38,10 +39,7 @@ function toPair(value: unknown, fallback: [number, number]): [number, number] {
 export function normaliseWorkflow(raw: unknown): Workflow {
   if (!raw || typeof raw !== 'object') throw new WorkflowFormatError('the file does not contain a JSON object');
   const data = structuredClone(raw) as Workflow;
-  const first = Object.values(data)[0] as Record<string, unknown> | undefined;
-  if (first && typeof first === 'object' && 'class_type' in first) {
-    throw new WorkflowFormatError('this is an API-format prompt, not a workflow: it has no layout to show (queue it from a script instead)');
-  }
+  if (isApiPrompt(data)) throw new WorkflowFormatError('this is an API-format prompt, not a workflow (open it with openPrompt)');
   if (!Array.isArray(data.nodes)) throw new WorkflowFormatError('the workflow has no "nodes" list');
   if (!Array.isArray(data.links)) data.links = [];
   data.nodes.forEach((node, i) => {
