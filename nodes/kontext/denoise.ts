@@ -169,7 +169,6 @@ export const kontextDenoise = defineNode({
     } finally {
       await previews.close();
     }
-    ctx.progress(total, total);
 
     const item = reference.channels * reference.height * reference.width;
     const data = new Float32Array(meta.length * item);
