@@ -159,13 +159,17 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 1000));
     const rssBefore = rssMiB(child.pid!);
-    const soakStart = performance.now();
-    const soak = await load(url, SOAK, false);
-    await drain(url);
-    await new Promise((r) => setTimeout(r, 2000));
-    const rssAfter = rssMiB(child.pid!);
-    const soakLost = soak.ids.filter((id) => tracker.finished.get(id)?.size !== 2).length;
-    const soakSeconds = (performance.now() - soakStart) / 1000;
+    const soaks: Array<{ seconds: number; drained: number; postMs: number[]; lost: number; rss: number }> = [];
+    // More than one soak (BENCH_SOAKS) tells a leak (growth every time) from allocator warm-up (growth then a plateau).
+    for (let k = 0; k < Number(process.env.BENCH_SOAKS ?? 1); k++) {
+      const soakStart = performance.now();
+      const soak = await load(url, SOAK, false);
+      await drain(url);
+      const drained = (performance.now() - soakStart) / 1000;
+      await new Promise((r) => setTimeout(r, 2000));
+      const lost = soak.ids.filter((id) => tracker.finished.get(id)?.size !== 2).length;
+      soaks.push({ seconds: soak.seconds, drained, postMs: soak.postMs, lost, rss: rssMiB(child.pid!) });
+    }
     for (const s of tracker.sockets) s.close();
 
     const f = (x: number, d = 1): string => x.toFixed(d);
@@ -181,8 +185,14 @@ async function main(): Promise<void> {
     line('events lost', 'lost', 0);
     line('prompts/s executed (submit to drained)', 'drained', 0);
     line('server CPU per prompt, accept + execute + events (ms)', 'cpu', 2);
-    console.log(`\nSoak: ${SOAK} prompts accepted in ${f(soak.seconds)} s (${f(SOAK / soak.seconds, 0)}/s), drained in ${f(soakSeconds)} s, ` +
-      `events lost ${soakLost}; server RSS ${f(rssBefore)} MiB before, ${f(rssAfter)} MiB after (${rssAfter - rssBefore >= 0 ? '+' : ''}${f(rssAfter - rssBefore)} MiB).`);
+    soaks.forEach((soak, k) => {
+      const from = k === 0 ? rssBefore : soaks[k - 1]!.rss;
+      console.log(
+        `\nSoak ${k + 1}: ${SOAK} prompts accepted in ${f(soak.seconds)} s (${f(SOAK / soak.seconds, 0)}/s; POST /prompt p50 ${f(median(soak.postMs), 2)} ms, ` +
+          `p99 ${f(quantile(soak.postMs, 0.99), 2)} ms), drained in ${f(soak.drained)} s, events lost ${soak.lost}; server RSS ${f(from)} MiB before, ` +
+          `${f(soak.rss)} MiB after (${soak.rss - from >= 0 ? '+' : ''}${f(soak.rss - from)} MiB).`,
+      );
+    });
     console.log(`Load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     child.kill('SIGTERM');
