@@ -117,7 +117,7 @@ export class ModelSession {
     } catch (error) {
       throw new Error(`onnxruntime failed running ${file} on ${this.provider}: ${messageOf(error)}`);
     } finally {
-      this.runtime.recordRun(performance.now() - started);
+      this.runtime.recordRun(this.modelPath, performance.now() - started);
       for (const tensor of Object.values(ortFeeds)) tensor.dispose();
     }
     const out: Record<string, TensorValue> = {};
@@ -141,6 +141,7 @@ export class OnnxRuntime {
   private provider: Promise<ExecutionProvider> | null = null;
   private attempts: ProviderAttempt[] = [];
   private timings: RunTimings = { runs: 0, onnxMs: 0 };
+  private perModel = new Map<string, RunTimings>();
 
   /** @throws Error when the device is not one of auto, cpu, cuda, webgpu. */
   constructor(options: OnnxRuntimeOptions = {}) {
@@ -209,13 +210,15 @@ export class OnnxRuntime {
     return this.cache.keys();
   }
 
-  /** Cumulative time inside onnxruntime since the last reset. */
-  runTimings(): RunTimings {
-    return { ...this.timings };
+  /** Cumulative time inside onnxruntime since the last reset: all models, or one model file's runs. */
+  runTimings(modelPath?: string): RunTimings {
+    if (modelPath === undefined) return { ...this.timings };
+    return { ...(this.perModel.get(path.resolve(modelPath)) ?? { runs: 0, onnxMs: 0 }) };
   }
 
   resetRunTimings(): void {
     this.timings = { runs: 0, onnxMs: 0 };
+    this.perModel.clear();
   }
 
   /** @internal used by ModelSession */
@@ -224,9 +227,13 @@ export class OnnxRuntime {
   }
 
   /** @internal used by ModelSession */
-  recordRun(ms: number): void {
+  recordRun(modelPath: string, ms: number): void {
     this.timings.runs++;
     this.timings.onnxMs += ms;
+    const model = this.perModel.get(modelPath) ?? { runs: 0, onnxMs: 0 };
+    model.runs++;
+    model.onnxMs += ms;
+    this.perModel.set(modelPath, model);
   }
 
   private sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
