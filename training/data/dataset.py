@@ -21,10 +21,12 @@ FRAMES = 7
 class SequenceDataset:
     """Pairs of the paper's training scheme: frame 0 as source, frame k as target, strength s = k / 6."""
 
-    def __init__(self, root: str, split: str, channels_first: bool = True, cache: bool = False):
-        """Throws FileNotFoundError when root/split has no metadata.jsonl."""
+    def __init__(self, root: str, split: str, channels_first: bool = True, cache: bool = False,
+                 exclude_defects: tuple[str, ...] = ()):
+        """exclude_defects drops kept samples by `synthetic_defect`, e.g. ("drift", "ease") for evaluation on
+        exactly linear, undistorted sweeps. Throws FileNotFoundError when root/split has no metadata.jsonl."""
         self.dir = os.path.join(root, split)
-        self.records = layout.read_metadata(self.dir)
+        self.records = [r for r in layout.read_metadata(self.dir) if r.get("synthetic_defect") not in exclude_defects]
         self.channels_first = channels_first
         self._cache: dict[int, np.ndarray] | None = {} if cache else None
 
@@ -56,10 +58,10 @@ class SequenceDataset:
                 "sequence": sequence}
 
 
-def load_split(root: str, split: str) -> tuple[np.ndarray, list[dict]]:
+def load_split(root: str, split: str, exclude_defects: tuple[str, ...] = ()) -> tuple[np.ndarray, list[dict]]:
     """Every kept sequence of a split at once: frames uint8 [n, 7, H, W, 3] and their metadata records."""
     directory = os.path.join(root, split)
-    records = layout.read_metadata(directory)
+    records = [r for r in layout.read_metadata(directory) if r.get("synthetic_defect") not in exclude_defects]
     if not records:
         return np.zeros((0, FRAMES, 0, 0, 3), dtype=np.uint8), records
     frames = [layout.decode_stack(os.path.join(directory, r["image_name"]), FRAMES) for r in records]

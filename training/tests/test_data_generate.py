@@ -92,6 +92,9 @@ def test_stack_round_trip_and_loader_pairs(generated):
     assert np.array_equal(layout.decode_stack(encoded), frames[0])
     with pytest.raises(IndexError):
         data[len(data)]
+    defects = {r["synthetic_defect"] for r in data.records}
+    clean = dataset.SequenceDataset(out, "train", exclude_defects=tuple(defects - {"none"}))
+    assert all(r["synthetic_defect"] == "none" for r in clean.records)
 
 
 def test_a_sample_is_deterministic_and_its_frames_start_at_the_source():
