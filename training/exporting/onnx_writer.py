@@ -9,6 +9,7 @@ fp16: weights consumed by MatMul/Gemm/Conv/Gather are stored as float16 and thos
 other inputs cast in, outputs cast back); everything else (norms, softmax, RoPE, timestep sinusoids) stays
 float32, and graph inputs/outputs stay float32 as the contract requires.
 """
+import contextlib
 import inspect
 import io
 import os
@@ -18,6 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import onnx
 import torch
+import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
 EXTERNAL_THRESHOLD_BYTES = 1_800_000_000    # protobuf's hard limit is 2 GB; stay clear of it
@@ -32,34 +34,105 @@ class ExportError(RuntimeError):
     """An export step failed; the message names the component and what did not match."""
 
 
-class Wrapped(torch.nn.Module):
-    """Holds the component as `m` so parameter names are `m.<diffusers name>`; `fn` adapts the signature."""
+class WeightsAsInputs(torch.nn.Module):
+    """Runs `fn(module, *inputs)` with the module's parameters taken from extra graph inputs.
 
-    def __init__(self, module: torch.nn.Module, fn: Callable):
+    Why: parameters left as module state are handed to ONNX shape inference as data, which materialises every
+    stride-0 placeholder at full size (tens of GB for FLUX); as graph inputs only their shapes matter.
+    """
+
+    def __init__(self, module: torch.nn.Module, fn: Callable, names: List[str], n_inputs: int):
         super().__init__()
         self.m = module
         self._fn = fn
+        self._n_inputs = n_inputs
+        self._slots = []
+        for name in names:
+            owner, _, attr = name.rpartition(".")
+            self._slots.append((module.get_submodule(owner) if owner else module, attr))
 
     def forward(self, *args):
-        return self._fn(self.m, *args)
+        inputs, weights = args[:self._n_inputs], args[self._n_inputs:]
+        for (owner, attr), value in zip(self._slots, weights):
+            owner._parameters[attr] = value
+        try:
+            return self._fn(self.m, *inputs)
+        finally:
+            for owner, attr in self._slots:
+                owner._parameters[attr] = None
 
 
-def install_placeholders(module: torch.nn.Module) -> Dict[str, Tuple[int, ...]]:
-    """Replaces every parameter by a stride-0 tensor of its shape (distinct values so the exporter does not
-    de-duplicate them); returns name -> shape. Works on meta-device modules too."""
+def strip_parameters(module: torch.nn.Module) -> Dict[str, Tuple[int, ...]]:
+    """Removes every parameter (meta or real) from `module`; returns name -> shape in a stable order."""
     shapes: Dict[str, Tuple[int, ...]] = {}
-    index = 0
     for mod_name, mod in module.named_modules():
         for p_name, p in list(mod._parameters.items()):
             if p is None:
                 continue
-            index += 1
-            full = f"{mod_name}.{p_name}" if mod_name else p_name
-            shapes[full] = tuple(p.shape)
-            value = torch.full((1,), 1e-4 * index, dtype=torch.float32)
-            mod._parameters[p_name] = torch.nn.Parameter(value.expand(*p.shape) if p.dim() else value[0],
-                                                         requires_grad=False)
+            shapes[f"{mod_name}.{p_name}" if mod_name else p_name] = tuple(p.shape)
+            mod._parameters[p_name] = None
     return shapes
+
+
+def placeholder(shape: Tuple[int, ...], index: int) -> torch.Tensor:
+    """A tensor of `shape` backed by one float (stride 0); distinct values keep the exporter from merging."""
+    value = torch.full((1,), 1e-4 * (index + 1), dtype=torch.float32)
+    return value.expand(*shape) if shape else value[0]
+
+
+class _LinearNoBias(torch.autograd.Function):
+    """F.linear for tracing: emits MatMul(x, W^T) into the graph without computing it (see traced_linear)."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        return x.new_zeros(tuple(x.shape[:-1]) + (weight.shape[0],))
+
+    @staticmethod
+    def symbolic(g, x, weight):
+        return g.op("MatMul", x, g.op("Transpose", weight, perm_i=[1, 0]))
+
+
+class _LinearBias(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        return x.new_zeros(tuple(x.shape[:-1]) + (weight.shape[0],))
+
+    @staticmethod
+    def symbolic(g, x, weight, bias):
+        return g.op("Add", g.op("MatMul", x, g.op("Transpose", weight, perm_i=[1, 0])), bias)
+
+
+@contextlib.contextmanager
+def traced_linear():
+    """While tracing, F.linear records MatMul(+Add) without running the product, and placeholders are not cloned.
+
+    Why: with stride-0 placeholder weights every real product needs a contiguous copy of the weight, and the
+    tracer keeps those alive: 12B parameters would need 48 GB. Values flowing through the trace are then
+    zeros, which is harmless because no control flow depends on them; parity tests run the real graph.
+    """
+    original = F.linear
+
+    def linear(x, weight, bias=None):
+        if bias is None:
+            return _LinearNoBias.apply(x, weight)
+        return _LinearBias.apply(x, weight, bias)
+
+    original_clone = torch.Tensor.clone
+
+    def clone(self, *args, **kwargs):
+        # The tracer clones every graph input to keep a copy of the inputs; for a stride-0 placeholder that
+        # copy would be the full-size weight. Placeholders are never written to, so sharing them is safe.
+        if self.dim() > 0 and self.numel() > 1 and 0 in self.stride():
+            return self
+        return original_clone(self, *args, **kwargs)
+
+    F.linear = linear
+    torch.Tensor.clone = clone
+    try:
+        yield
+    finally:
+        F.linear = original
+        torch.Tensor.clone = original_clone
 
 
 def _torch_export(wrapper: torch.nn.Module, args: tuple, input_names: List[str], output_names: List[str],
@@ -69,7 +142,7 @@ def _torch_export(wrapper: torch.nn.Module, args: tuple, input_names: List[str],
                   opset_version=OPSET, export_params=False, do_constant_folding=False)
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False    # torch >= 2.9 defaults to the dynamo exporter; keep the TorchScript one
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), traced_linear():
         # Shape-inference and tracer notes about Python-int shapes; dynamic axes are checked by the tests.
         warnings.simplefilter("ignore")
         torch.onnx.export(wrapper, args, buf, **kwargs)
@@ -160,13 +233,18 @@ def export_onnx(module: torch.nn.Module, fn: Callable, args: tuple, input_names:
     contains one of `keep_fp32` stay float32 under fp16 (T5's feed-forward output overflows float16). Returns the files written
     (the .onnx and, when external, its .data file). Raises ExportError on a missing weight or shape mismatch.
     """
-    shapes = install_placeholders(module)
+    shapes = strip_parameters(module)
     missing = [n for n in shapes if n not in weights]
     if missing:
         raise ExportError(f"{component}: no weights for {len(missing)} parameters, e.g. {missing[:5]}")
-    model = _torch_export(Wrapped(module, fn), args, input_names, output_names, dynamic_axes)
+    names = list(shapes)
+    wrapper = WeightsAsInputs(module, fn, names, len(args))
+    all_args = tuple(args) + tuple(placeholder(shapes[n], i) for i, n in enumerate(names))
+    model = _torch_export(wrapper, all_args, list(input_names) + [WRAPPER_PREFIX + n for n in names],
+                          output_names, dynamic_axes)
     graph = model.graph
-    param_inputs = [i.name for i in graph.input if i.name.startswith(WRAPPER_PREFIX)]
+    consumed = {name for node in graph.node for name in node.input}
+    param_inputs = [i.name for i in graph.input if i.name.startswith(WRAPPER_PREFIX) and i.name in consumed]
     aliases = _resolve_aliases(graph, set(param_inputs))
     used = set(param_inputs) | set(aliases)
     keep_inputs = [i for i in graph.input if not i.name.startswith(WRAPPER_PREFIX)]
