@@ -35,7 +35,11 @@ export class StrengthExplorer {
     this.scrubber.addEventListener('input', () => this.show(Number(this.scrubber.value)));
     this.playButton.addEventListener('click', () => (this.timer ? this.stop() : this.play()));
     const save = h('button', { class: 'kx-button', onClick: () => void this.saveFrame() }, 'Save frame');
-    this.body.append(this.main, this.label, this.scrubber, h('div', { class: 'kx-row' }, this.playButton, save), h('h4', {}, 'Strip'), this.strip);
+    // Holding the button shows the source in place of the edit: the quickest way to judge a strength.
+    const compare = h('button', { class: 'kx-button', title: 'Hold to see the source image' }, 'Hold: source');
+    compare.addEventListener('pointerdown', () => this.run?.source && (this.main.src = this.api.viewUrl(this.run.source)));
+    for (const end of ['pointerup', 'pointerleave'] as const) compare.addEventListener(end, () => this.show(this.index));
+    this.body.append(this.main, this.label, this.scrubber, h('div', { class: 'kx-row' }, this.playButton, compare, save), h('h4', {}, 'Strip'), this.strip);
     this.element = h('section', { class: 'kx-explorer' }, this.empty, this.body);
     this.body.hidden = true;
   }
