@@ -15,11 +15,12 @@ from training.train.parts import Parts
 from training.train.runtime import load_checkpoint, pick_device, set_cpu_threads
 
 
-def run_eval(parts, data_dir, pairs, steps, guidance, out=None, strip=None, workers=1, log=print):
+def run_eval(parts, data_dir, pairs, steps, guidance, out=None, strip=None, workers=1, log=print,
+             kontinuous=True):
     """Evaluates parts on the first `pairs` held-out pairs; returns the report dict (rows included)."""
     t0 = time.time()
     frames, records = memdata.load_split(os.path.join(data_dir, "heldout"), pairs, workers=workers)
-    rows, gen = evaluate(parts, frames, records, steps, guidance, workers=workers)
+    rows, gen = evaluate(parts, frames, records, steps, guidance, workers=workers, kontinuous=kontinuous)
     rep = report(rows)
     rep["steps"], rep["guidance"], rep["seconds"] = steps, guidance, round(time.time() - t0, 1)
     log(format_report(rep))
@@ -46,13 +47,15 @@ def main(argv=None):
     ap.add_argument("--device", default=None)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--workers", type=int, default=1, help="processes for the per-pair distances")
+    ap.add_argument("--plain", action="store_true", help="run the base editor without strength control "
+                    "(no modulation, LoRA off): a diagnostic of the s=1 figures only")
     args = ap.parse_args(argv)
     set_cpu_threads(args.threads)
     models = ckpt.models_from(load_checkpoint(args.checkpoint)).eval()
     parts = Parts(models, pick_device(args.device))
     cfg = models.config
     run_eval(parts, args.data, args.pairs, args.steps or cfg.default_steps, args.guidance or cfg.default_guidance,
-             args.out, args.strip, args.workers)
+             args.out, args.strip, args.workers, kontinuous=not args.plain)
     return 0
 
 

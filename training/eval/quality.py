@@ -54,7 +54,7 @@ def other_pair(records, i):
 
 
 @torch.no_grad()
-def generate(parts, frames, records, steps, guidance, seed=64, batch=32):
+def generate(parts, frames, records, steps, guidance, seed=64, batch=32, kontinuous=True):
     """Decoded outputs (uint8) per pair: the sweep [P,6,H,W,3], VAE reconstructions, the s=1 outputs for
     another pair's instruction and for another seed, and the index of that other pair."""
     dev = parts.device
@@ -69,15 +69,15 @@ def generate(parts, frames, records, steps, guidance, seed=64, batch=32):
         pooled, embeds = parts.encode_text(clip_ids[lo:hi], t5_ids[lo:hi])
         n_tok = (z.shape[2] // 2) * (z.shape[3] // 2)
         noise = torch.cat([_noise(n_tok, 4 * z.shape[1], seed + i, dev) for i in range(lo, hi)])
-        lat = sweep(parts, z, pooled, embeds, STRENGTHS, noise, steps, guidance)
+        lat = sweep(parts, z, pooled, embeds, STRENGTHS, noise, steps, guidance, kontinuous)
         sweeps.append(_uint8(parts.decode_latents(lat.flatten(0, 1))).reshape(hi - lo, len(STRENGTHS),
                                                                               *recons[-1].shape[1:]))
         o_pooled, o_embeds = parts.encode_text(clip_ids[others[lo:hi]], t5_ids[others[lo:hi]])
         out_other.append(_uint8(parts.decode_latents(
-            sweep(parts, z, o_pooled, o_embeds, (1.0,), noise, steps, guidance)[:, 0])))
+            sweep(parts, z, o_pooled, o_embeds, (1.0,), noise, steps, guidance, kontinuous)[:, 0])))
         noise2 = torch.cat([_noise(n_tok, 4 * z.shape[1], seed + 100000 + i, dev) for i in range(lo, hi)])
         out_seed.append(_uint8(parts.decode_latents(
-            sweep(parts, z, pooled, embeds, (1.0,), noise2, steps, guidance)[:, 0])))
+            sweep(parts, z, pooled, embeds, (1.0,), noise2, steps, guidance, kontinuous)[:, 0])))
     return {"sweep": np.concatenate(sweeps), "recon": np.concatenate(recons),
             "other": np.concatenate(out_other), "seed": np.concatenate(out_seed), "others": others}
 
@@ -120,9 +120,11 @@ def pair_row(args):
     }
 
 
-def evaluate(parts, frames, records, steps, guidance, seed=64, batch=32, workers=1):
-    """(per-pair rows, generated outputs) for held-out frames uint8 [P,7,S,S,3] and their records."""
-    gen = generate(parts, frames, records, steps, guidance, seed, batch)
+def evaluate(parts, frames, records, steps, guidance, seed=64, batch=32, workers=1, kontinuous=True):
+    """(per-pair rows, generated outputs) for held-out frames uint8 [P,7,S,S,3] and their records.
+    kontinuous=False runs the plain base editor (no modulation, LoRA off): only the s=1 figures then mean
+    something (every strength gives the same full edit), which shows what stage 2 keeps of the base."""
+    gen = generate(parts, frames, records, steps, guidance, seed, batch, kontinuous)
     jobs = [(records[i], frames[i, 0], frames[i, -1], gen["sweep"][i], gen["recon"][i], gen["other"][i],
              gen["seed"][i], frames[gen["others"][i], -1]) for i in range(len(records))]
     if workers > 1:

@@ -31,7 +31,7 @@ from training.eval.__main__ import run_eval  # noqa: E402
 from training.train import ckpt, memdata  # noqa: E402
 from training.train.editor import train_editor  # noqa: E402
 from training.train.parts import Parts, new_models  # noqa: E402
-from training.train.runtime import Logger, pick_device, save_checkpoint  # noqa: E402
+from training.train.runtime import Logger, load_checkpoint, pick_device, save_checkpoint  # noqa: E402
 from training.train.vae import train_vae  # noqa: E402
 
 BIG_MODEL = {"transformer": {"num_attention_heads": 5, "num_layers": 3, "num_single_layers": 5,
@@ -127,11 +127,69 @@ class Run:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
+    def continue_from(self, path):
+        """Second-call mode: fresh training data (another seed), the same held-out set (seed 0), stage 1
+        continued from a stage-1 checkpoint of an earlier call, then stage 2 and the evaluation as usual."""
+        a = self.args
+        dev = self.device
+        payload = load_checkpoint(path)
+        data_h = os.path.join(a.work, "heldout")
+        data_t = os.path.join(a.work, f"train-seed{a.train_seed}")
+        rep_h = datagen.generate(a.sources, data_h, a.size, 0, a.heldout, 0, a.workers)
+        rep_t = datagen.generate(a.sources, data_t, a.size, a.small_train, 0, a.train_seed, a.workers)
+        self.log(event="data", seconds=round(rep_h["seconds"] + rep_t["seconds"], 1),
+                 rate=round(rep_t["sequences_per_second"], 1), t=round(self.now(), 1))
+        frames, records = load_frames(os.path.join(data_t, "train"),
+                                      read_records_robust(os.path.join(data_t, "train")), a.workers)
+        models = ckpt.models_from(payload)
+        models.provenance.setdefault("continued", []).append(
+            {"from": os.path.basename(path), "stage1_steps_before": models.provenance.get("stage1", {}).get("steps"),
+             "train_seed": a.train_seed, "sequences": len(records)})
+        prior = dict(models.provenance.get("stage1", {}))
+        parts = Parts(models, dev)
+        data = memdata.encode_set(parts, frames, records)
+        del frames
+        cats = {}
+        for r in records:
+            cats[r["category"]] = cats.get(r["category"], 0) + 1
+        self.log(event="encoded", sequences=len(data), per_category=cats, t=round(self.now(), 1))
+        with open(os.path.join(self.out, "data_report.json"), "w") as f:
+            json.dump({"heldout": rep_h, "train": rep_t, "train_per_category": cats}, f, indent=1)
+        p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
+                          self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
+                          warmup=a.warmup, ema_decay=a.ema_decay)
+        p1["provenance"]["stage1_first_call"] = prior
+        return self.stage2_and_eval(p1, data, data_h)
+
+    def stage2_and_eval(self, p1, data, heldout_dir):
+        a = self.args
+        dev = self.device
+        models = ckpt.models_from(p1)
+        models.projector.zero_init_output()
+        parts = Parts(models, dev)
+        memdata.add_text_features(parts, data)
+        p2 = train_editor("stage2", parts, data, self.deadline(a.frac_stage2), a.max_steps, a.s2_batch, a.s2_lr,
+                          self.log, on_checkpoint=lambda p: self.save("stage2", p), checkpoint_every_s=60,
+                          strengths_per_seq=a.s2_strengths, warmup=a.warmup // 2, ema_decay=a.ema_decay)
+        del data
+        models = ckpt.models_from(p2).eval()
+        parts = Parts(models, dev)
+        cfg = models.config
+        rep_eval = run_eval(parts, heldout_dir, a.heldout, cfg.default_steps, cfg.default_guidance,
+                            out=os.path.join(self.out, "eval.json"), strip=os.path.join(self.out, "strip.png"),
+                            workers=a.workers, log=print)
+        self.log(event="done", t=round(self.now(), 1),
+                 bars={k: [None if v["value"] is None else round(v["value"], 4), v["met"]]
+                       for k, v in rep_eval["bars"].items()})
+        return 0
+
     def main(self):
         a = self.args
         dev = self.device
         self.log(event="start", device=str(dev), torch=torch.__version__,
                  gpu=(torch.cuda.get_device_name(0) if dev.type == "cuda" else "none"), budget_s=a.budget_s)
+        if a.continue_from:
+            return self.continue_from(a.continue_from)
         # 1. First data set, then the big one in the background.
         data_a = os.path.join(a.work, "dataA")
         rep = datagen.generate(a.sources, data_a, a.size, a.small_train, a.heldout, 0, a.workers)
@@ -175,25 +233,8 @@ class Run:
         p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
                           self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
                           warmup=a.warmup, ema_decay=a.ema_decay)
-        # 4. Stage 2 from the averaged stage-1 weights.
-        models = ckpt.models_from(p1)
-        models.projector.zero_init_output()
-        parts = Parts(models, dev)
-        memdata.add_text_features(parts, data)
-        p2 = train_editor("stage2", parts, data, self.deadline(a.frac_stage2), a.max_steps, a.s2_batch, a.s2_lr,
-                          self.log, on_checkpoint=lambda p: self.save("stage2", p), checkpoint_every_s=60,
-                          strengths_per_seq=a.s2_strengths, warmup=a.warmup // 2, ema_decay=a.ema_decay)
-        del data
-        # 5. Quality bars on the held-out pairs.
-        models = ckpt.models_from(p2).eval()
-        parts = Parts(models, dev)
-        cfg = models.config
-        rep_eval = run_eval(parts, data_a, a.heldout, cfg.default_steps, cfg.default_guidance,
-                            out=os.path.join(self.out, "eval.json"), strip=os.path.join(self.out, "strip.png"),
-                            workers=a.workers, log=print)
-        self.log(event="done", t=round(self.now(), 1),
-                 bars={k: [round(v["value"], 4), v["met"]] for k, v in rep_eval["bars"].items()})
-        return 0
+        # 4. Stage 2 from the averaged stage-1 weights; 5. quality bars on the held-out pairs.
+        return self.stage2_and_eval(p1, data, data_a)
 
 
 def main(argv=None):
@@ -223,6 +264,9 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--ema-decay", type=float, default=0.999)
     ap.add_argument("--device", default=None)
+    ap.add_argument("--continue-from", default=None, help="a stage-1 checkpoint of an earlier call: skip the VAE, "
+                    "generate --small-train fresh sequences with --train-seed and continue stage 1 on them")
+    ap.add_argument("--train-seed", type=int, default=2)
     args = ap.parse_args(argv)
     return Run(args).main()
 

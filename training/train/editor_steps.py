@@ -58,7 +58,8 @@ def stage2_loss(parts, data, idx, strengths_per_seq, generator, device):
     ref = flow.pack_latents(src)
     n = x0.shape[1]
     noise = torch.randn((g, n, x0.shape[2]), generator=generator).to(device).repeat_interleave(kk, 0)
-    sigma = flow.sample_training_sigmas(g, n, generator=generator, device=device, sched=parts.sched).repeat_interleave(kk, 0)
+    sigma = flow.sample_training_sigmas(g, n, generator=generator, device=device, sched=parts.sched)
+    sigma = sigma.repeat_interleave(kk, 0)
     guidance = _guidance(g, device, generator).repeat_interleave(kk, 0)
     xt = flow.noisy(x0, noise, sigma)
     modulation = parts.modulation(s, pooled)

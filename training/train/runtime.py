@@ -51,8 +51,14 @@ class Ema:
         # Warm-up: average over the steps seen so far while they are few, so early checkpoints are usable.
         d = min(self.decay, (1.0 + self.steps) / (10.0 + self.steps))
         params = dict(module.named_parameters())
-        for n in self.names:
-            self.shadow[n].mul_(d).add_(params[n].detach().float(), alpha=1.0 - d)
+        shadow = [self.shadow[n] for n in self.names]
+        current = [params[n].detach().float() for n in self.names]
+        if hasattr(torch, "_foreach_mul_"):  # one fused launch per list instead of two per tensor on CUDA
+            torch._foreach_mul_(shadow, d)
+            torch._foreach_add_(shadow, current, alpha=1.0 - d)
+        else:
+            for s, c in zip(shadow, current):
+                s.mul_(d).add_(c, alpha=1.0 - d)
 
     @torch.no_grad()
     def copy_to(self, module):

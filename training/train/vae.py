@@ -103,7 +103,7 @@ def train_vae(models, frames, device, budget_s=None, max_steps=None, batch=32, l
         ema.update(vae)
         step += 1
         if step % 100 == 0 or step == 1:
-            log(stage="vae", step=step, loss=float(loss), psnr=psnr_batch(rec.detach(), x),
+            log(stage="vae", step=step, loss=float(loss.detach()), psnr=psnr_batch(rec.detach(), x),
                 lr=opt.param_groups[0]["lr"], t=round(budget.elapsed(), 1))
         if on_checkpoint and time.time() - last_ckpt > checkpoint_every_s:
             on_checkpoint(payload())
