@@ -172,6 +172,23 @@ def test_fp16_bundle_keeps_float32_io_and_stays_close(tmp_path):
         assert r["max_rel"] <= 2e-2, r
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is needed")
+def test_word_tokenizer_json_matches_python_ids_in_js(tmp_path):
+    """@huggingface/tokenizers on the exported tokenizer.json gives the Python WordTokenizer's ids."""
+    with open(os.path.join(FIXTURE, "parity.json"), encoding="utf-8") as f:
+        cases = json.load(f)["tokenizers"]["clip"]
+    texts_file = tmp_path / "texts.json"
+    texts_file.write_text(json.dumps([c["text"] for c in cases]))
+    run = subprocess.run(["node", os.path.join(ROOT, "training", "tests", "tokenize.mjs"),
+                          os.path.join(FIXTURE, "tokenizer_clip.json"), str(texts_file)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    got = json.loads(run.stdout)
+    assert [g["ids"] for g in got] == [c["raw_ids"] for c in cases]
+    assert any(1 in c["raw_ids"] for c in cases)        # unknown words map to [UNK] on both sides
+    assert any("," in g["tokens"] or "!" in g["tokens"] or "[UNK]" in g["tokens"] for g in got)
+
+
 def test_cli_exports_a_tiny_checkpoint(tmp_path):
     cfg = get_config("tiny")
     cfg.vae.scaling_factor, cfg.vae.shift_factor = 0.5, 0.1
