@@ -16,8 +16,8 @@ const SOCKETS = 50;
 const PROMPTS = Number(process.env.BENCH_PROMPTS ?? 1000);
 const SOAK = Number(process.env.BENCH_SOAK ?? 10000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/** Extra server flags; by default a 64 MiB output cache, so the soak measures leaks rather than a filling cache. */
-const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? '--cache-mb 64').split(' ').filter(Boolean);
+/** Extra server flags; by default an 8 MiB output cache, so the soak measures leaks rather than a filling cache. */
+const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? '--cache-mb 8').split(' ').filter(Boolean);
 
 function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'server/main.ts', '--port', '0', '--data-dir', dataDir, ...SERVER_ARGS], {
