@@ -80,6 +80,21 @@ describe('prompt submission', () => {
     assert.equal(bad.body.node_errors['1'].class_type, 'TestSolid');
   });
 
+  it('POST /free with free_memory clears the output cache, so an identical prompt runs again', async () => {
+    const prompt = solidPrompt({ red: 0.42, output: 'PreviewImage' });
+    const first = await request(`${t.url}/prompt`, { method: 'POST', json: { prompt } });
+    await waitForHistory(t.url, first.body.prompt_id);
+    const cached = await request(`${t.url}/prompt`, { method: 'POST', json: { prompt } });
+    const cachedEntry = await waitForHistory(t.url, cached.body.prompt_id);
+    const executedNodes = (entry: { status: { messages: Array<[string, { node?: string | null }]> } }) =>
+      entry.status.messages.filter(([type, data]) => type === 'executing' && data.node !== null).map(([, data]) => data.node);
+    assert.deepEqual(executedNodes(cachedEntry), []);
+    const free = await request(`${t.url}/api/free`, { method: 'POST', json: { unload_models: false, free_memory: true } });
+    assert.equal(free.status, 200);
+    const again = await request(`${t.url}/prompt`, { method: 'POST', json: { prompt } });
+    assert.deepEqual(executedNodes(await waitForHistory(t.url, again.body.prompt_id)), ['1', '2', '3']);
+  });
+
   it('GET /prompt reports queue_remaining', async () => {
     const res = await request(`${t.url}/api/prompt`);
     assert.equal(res.status, 200);
