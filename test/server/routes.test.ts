@@ -86,13 +86,14 @@ describe('prompt submission', () => {
     await waitForHistory(t.url, first.body.prompt_id);
     const cached = await request(`${t.url}/prompt`, { method: 'POST', json: { prompt } });
     const cachedEntry = await waitForHistory(t.url, cached.body.prompt_id);
-    const executedNodes = (entry: { status: { messages: Array<[string, { node?: string | null }]> } }) =>
-      entry.status.messages.filter(([type, data]) => type === 'executing' && data.node !== null).map(([, data]) => data.node);
-    assert.deepEqual(executedNodes(cachedEntry), []);
+    // History keeps ComfyUI's execution_* events: execution_cached lists what came from the cache.
+    const cachedNodes = (entry: { status: { messages: Array<[string, { nodes?: string[] }]> } }) =>
+      entry.status.messages.find(([type]) => type === 'execution_cached')![1].nodes;
+    assert.deepEqual(cachedNodes(cachedEntry), ['3']);
     const free = await request(`${t.url}/api/free`, { method: 'POST', json: { unload_models: false, free_memory: true } });
     assert.equal(free.status, 200);
     const again = await request(`${t.url}/prompt`, { method: 'POST', json: { prompt } });
-    assert.deepEqual(executedNodes(await waitForHistory(t.url, again.body.prompt_id)), ['1', '2', '3']);
+    assert.deepEqual(cachedNodes(await waitForHistory(t.url, again.body.prompt_id)), []);
   });
 
   it('GET /prompt reports queue_remaining', async () => {
