@@ -194,6 +194,9 @@ export class FileAreas {
         const tmp = `${full}.${process.pid}.${Date.now()}.part`;
         fs.writeFileSync(tmp, bytes);
         fs.renameSync(tmp, full);
+        // Same size and mtime (a fast overwrite) must not keep the old content hash.
+        this.hashMemo.delete(full);
+        this.hashMemo.delete(fs.realpathSync(full));
         return { filename, subfolder, type };
       }
       const existing = fs.readFileSync(full);

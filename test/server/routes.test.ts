@@ -154,6 +154,22 @@ describe('uploads, view and Load Image', () => {
     assert.equal(missing.status, 400);
   });
 
+  it('keys Load Image by the file content: overwriting an upload re-runs it, an unchanged file is cached', async () => {
+    const run = async () => {
+      const res = await request(`${t.url}/prompt`, {
+        method: 'POST',
+        json: { prompt: { '1': { class_type: 'LoadImage', inputs: { image: 'swap.png' } }, '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } } },
+      });
+      const entry = await waitForHistory(t.url, res.body.prompt_id);
+      return entry.status.messages.find(([type]: [string]) => type === 'execution_cached')[1].nodes as string[];
+    };
+    await upload(t.url, await pngBytes(3, 3), 'swap.png', { overwrite: 'true' });
+    assert.deepEqual(await run(), []);
+    assert.deepEqual((await run()).sort(), ['2']);
+    await upload(t.url, await pngBytes(5, 5), 'swap.png', { overwrite: 'true' });
+    assert.deepEqual(await run(), [], 'new content under the same name is not served from the cache');
+  });
+
   it('serves images from /view with image content types, previews and channels', async () => {
     const png = await request(`${t.url}/view?filename=cat.png&type=input`);
     assert.equal(png.status, 200);
