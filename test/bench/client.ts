@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { buildClient } from '../../client/build.js';
-import { CHROMIUM, REPO, startProductServer } from '../e2e/harness.js';
+import { CHROMIUM, REPO, samplePngPath, startModelServer, startProductServer } from '../e2e/harness.js';
 
 const RUNS = Number(process.env.RUNS ?? 9);
 
@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     fs.rmSync(server.dataDir, { recursive: true, force: true });
   }
 
+  const live = await measureLiveStrength(Math.max(5, Math.min(RUNS, 9)));
+
   const load = os.loadavg()[0]!.toFixed(1);
   const lines = [
     '## Client',
@@ -85,8 +87,70 @@ async function main(): Promise<void> {
     `| warm (reload) | - | ${median(warm.map((c) => c.ready)).toFixed(0)} | ${median(warm.map((c) => c.interactive)).toFixed(0)} |`,
     '',
     `Spread (cold interactive): ${Math.min(...cold.map((c) => c.interactive)).toFixed(0)}-${Math.max(...cold.map((c) => c.interactive)).toFixed(0)} ms.`,
+    '',
+    `Live strength on ${live.bundle} (default workflow, ${live.steps} steps, ${live.size}): from a Strength value change in the page to`,
+    'the new edit loaded in Save Image, with live mode on and the encodings cached (a strength-only re-run: Projector,',
+    `Denoise, Decode, Save). Median ${live.median.toFixed(0)} ms over ${live.samples.length} changes (spread ${Math.min(...live.samples).toFixed(0)}-${Math.max(...live.samples).toFixed(0)} ms); the`,
+    `first, cold run of the workflow took ${live.cold.toFixed(0)} ms. The server's own run (execution_start to execution_success in`,
+    `history) took a median ${live.server.toFixed(0)} ms of that; the rest is the page (debounce 60 ms, prompt build, POST, events, image load).`,
   ];
   console.log(lines.join('\n'));
+}
+
+/** Times live strength changes in the page on the real model (kontext-tiny when installed, else the fixture). */
+async function measureLiveStrength(samples: number): Promise<{ bundle: string; steps: number; size: string; median: number; samples: number[]; cold: number; server: number }> {
+  const server = await startModelServer([path.join(REPO, 'test', 'fixtures', 'bundles')]);
+  const bundle = server.bundles.includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture';
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1500, height: 900 } })).newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.kontinuous?.ready === true);
+    const b64 = fs.readFileSync(samplePngPath()).toString('base64');
+    const saveId = await page.evaluate(async ({ bundle, b64 }) => {
+      const { app, graph } = window.kontinuous;
+      app.setWidget(2, 'bundle', bundle);
+      await graph.getNodeById(1).uploadFile(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'chelsea.png', { type: 'image/png' }));
+      return graph.nodes.find((n: { type: string }) => n.type === 'SaveImage').id;
+    }, { bundle, b64 });
+    const waitForNew = (before: string | undefined) =>
+      page.waitForFunction(({ id, before }) => {
+        const view = window.kontinuous.app.nodeView(id);
+        const img = view.imageElements[0];
+        return view.images[0]?.filename !== before && img?.complete && img.naturalWidth > 0;
+      }, { id: saveId, before }, { timeout: 120_000, polling: 'raf' });
+    const start = performance.now();
+    await page.evaluate(() => window.kontinuous.app.queue());
+    await waitForNew(undefined);
+    const cold = performance.now() - start;
+    await page.evaluate(() => window.kontinuous.app.setLive(true));
+    const times: number[] = [];
+    const serverTimes: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const before = await page.evaluate((id) => window.kontinuous.app.nodeView(id).images[0].filename, saveId);
+      const value = Number((0.1 + (0.8 * ((i * 7) % samples)) / samples).toFixed(2));
+      const t0 = performance.now();
+      await page.evaluate((v) => window.kontinuous.app.setWidget(6, 'value', v), value);
+      await waitForNew(before);
+      times.push(performance.now() - t0);
+      await page.waitForFunction(() => window.kontinuous.app.tracker.queueRemaining === 0);
+      const history = (await (await fetch(`${server.url}/history?max_items=1`)).json()) as Record<string, { status: { messages: Array<[string, { timestamp?: number }]> } }>;
+      const messages = Object.values(history)[0]!.status.messages;
+      const at = (type: string) => messages.find(([t]) => t === type)?.[1].timestamp;
+      const started = at('execution_start');
+      const ended = at('execution_success');
+      if (started !== undefined && ended !== undefined) serverTimes.push(ended - started);
+    }
+    const info = await page.evaluate((id) => {
+      const img = window.kontinuous.app.nodeView(id).imageElements[0];
+      return { size: `${img.naturalWidth}x${img.naturalHeight}`, steps: window.kontinuous.graph.getNodeById(8).widgets.find((w: { name: string }) => w.name === 'steps').value };
+    }, saveId);
+    return { bundle, steps: info.steps, size: info.size, median: median(times), samples: times, cold, server: serverTimes.length ? median(serverTimes) : NaN };
+  } finally {
+    await browser.close();
+    await server.stop();
+    fs.rmSync(server.dataDir, { recursive: true, force: true });
+  }
 }
 
 await main();
