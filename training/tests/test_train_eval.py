@@ -1,0 +1,72 @@
+"""The evaluation's figures and guards: PSNR, smoothness KL, strict monotonicity, the strip's licence filter,
+the category tables, and the GPU run's fp16 fallback for large checkpoints."""
+import numpy as np
+import torch
+
+from training.data.filtering import kl_to_uniform
+from training.eval import metrics
+from training.eval.quality import other_pair, report
+from training.eval.strip import shippable
+from training.gpu.run_all import read_records_robust, slim_payload
+
+
+def test_psnr_of_known_error_and_identity():
+    a = np.zeros((4, 4, 3))
+    assert metrics.psnr(a, a) == 100.0
+    assert abs(metrics.psnr(a, a + 0.1) - 20.0) < 1e-9
+
+
+def test_kl_is_zero_for_even_change_and_large_for_one_jump():
+    assert kl_to_uniform([0.1] * 5) < 1e-12
+    assert abs(kl_to_uniform([0.0, 0.0, 1.0, 0.0, 0.0]) - np.log(5)) < 1e-9
+
+
+def test_monotone_needs_strict_growth_so_an_unchanged_sweep_fails():
+    assert metrics.is_monotone([0.01, 0.02, 0.05, 0.1, 0.2, 0.3])
+    assert not metrics.is_monotone([0.01, 0.02, 0.02, 0.1, 0.2, 0.3])
+    assert not metrics.is_monotone([0.05] * 6)
+    assert not metrics.is_monotone([0.01, 0.2, 0.1, 0.3, 0.4, 0.5])
+
+
+def test_strip_only_takes_procedural_scenes_and_free_photos():
+    free = {"skimage-camera"}
+    assert shippable({"source_kind": "procedural"}, free)
+    assert shippable({"source_kind": "photo", "source_image": "skimage-camera"}, free)
+    assert not shippable({"source_kind": "photo", "source_image": "mate-aqua"}, free)
+    assert not shippable({}, free)
+
+
+def test_other_pair_has_another_category():
+    recs = [{"category": c} for c in ["a", "a", "b", "a", "c"]]
+    for i in range(len(recs)):
+        j = other_pair(recs, i)
+        assert j != i and recs[j]["category"] != recs[i]["category"]
+
+
+def test_report_marks_bars_and_lists_every_category():
+    rows = [{"category": c, "heldout_phrasing": k % 2 == 0, "psnr_s0": 25.0, "vae_psnr": 28.0, "psnr_s1": p,
+             "nearer_target": 1.0, "nearer_target_perceptual": 1.0, "monotone": 1.0, "kl": 0.05, "gt_kl": 0.01,
+             "instr_distance": 0.3, "seed_distance": 0.1, "instr_differs": 1.0, "nearer_own_target": 1.0}
+            for k, (c, p) in enumerate([("stylization", 18.0), ("material_change", 24.0)])]
+    rep = report(rows)
+    assert rep["per_category"]["all"]["psnr_s1"] == 21.0
+    assert rep["bars"]["psnr_s1"]["met"] and rep["bars"]["kl"]["met"]
+    assert rep["bars"]["psnr_s1"]["per_category"] == {"material_change": 24.0, "stylization": 18.0}
+    rows[0]["kl"] = 0.5
+    assert not report(rows)["bars"]["kl"]["met"]
+
+
+def test_slim_payload_halves_only_large_checkpoints():
+    small = {"config": {}, "vocab": [], "provenance": {}, "train_state": {"x": 1},
+             **{c: {"w": torch.zeros(10)} for c in ("transformer", "projector", "vae", "clip", "t5")}}
+    out = slim_payload(small)
+    assert "train_state" not in out and out["vae"]["w"].dtype == torch.float32
+    out = slim_payload(small, max_bytes=100)
+    assert out["vae"]["w"].dtype == torch.float16 and out["provenance"]["stored_dtype"] == "float16"
+
+
+def test_robust_metadata_reader_skips_a_cut_line_and_missing_stacks(tmp_path):
+    (tmp_path / "000000.png").write_bytes(b"x")
+    (tmp_path / "metadata.jsonl").write_text('{"image_name": "000000.png"}\n{"image_name": "000001.png"}\n'
+                                             '{"image_name": "0000')
+    assert [r["image_name"] for r in read_records_robust(str(tmp_path))] == ["000000.png"]
