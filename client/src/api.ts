@@ -24,14 +24,17 @@ export interface NodeInfo {
   output_node?: boolean;
 }
 
+/** /object_info: every node class by its class_type. */
 export type ObjectInfo = Record<string, NodeInfo>;
 
+/** An image on the server, as /view and history name it. */
 export interface ImageRef {
   filename: string;
   subfolder: string;
   type: string;
 }
 
+/** One prompt in the queue. */
 export interface QueueItem {
   number: number;
   promptId: string;
@@ -39,11 +42,13 @@ export interface QueueItem {
   extraData: Record<string, unknown>;
 }
 
+/** /queue, running and pending (pending in execution order). */
 export interface QueueState {
   running: QueueItem[];
   pending: QueueItem[];
 }
 
+/** One finished run from /history. */
 export interface HistoryEntry {
   promptId: string;
   prompt: Prompt;
@@ -52,6 +57,7 @@ export interface HistoryEntry {
   status: { status_str: string; completed: boolean; messages: Array<[string, unknown]> };
 }
 
+/** A workflow in the server library (template or saved). */
 export interface WorkflowListing {
   name: string;
   source: string;

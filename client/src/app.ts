@@ -26,6 +26,7 @@ import type { Prompt } from '../../server/engine/api.js';
 /** Name of the workflow opened when nothing else is (shipped in workflows/). */
 export const DEFAULT_WORKFLOW = 'kontinuous-edit';
 
+/** How to queue: at the front (live runs) and how many times. */
 export interface QueueOptions {
   front?: boolean;
   batch?: number;

@@ -11,8 +11,10 @@ export interface PreviewFrame {
   blob: Blob;
 }
 
+/** The socket as the banner and the status pill show it. */
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
+/** Where the connection delivers events, previews and its state. */
 export interface ConnectionHandlers {
   event(event: ExecutionEvent | StatusEvent): void;
   preview(frame: PreviewFrame): void;

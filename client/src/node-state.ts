@@ -3,6 +3,7 @@
 import type { LGraphNode } from './litegraph-adapter.js';
 import type { ImageRef, NodeInfo } from './api.js';
 
+/** What the editor shows on one node besides litegraph's own state. */
 export interface NodeView {
   /** The /object_info entry this node class was built from (absent for placeholders). */
   info?: NodeInfo;

@@ -13,6 +13,7 @@ import { refreshNodeState } from './decorations.js';
 /** Output images of one run, by node id. */
 export type RunOutputs = Record<string, ImageRef[]>;
 
+/** Callbacks for parts of the app that follow runs (live strength, explorer, panels). */
 export interface TrackerListener {
   /** A node produced images (live or from the cache). */
   executed?(promptId: string, nodeId: string, images: ImageRef[], output: Record<string, unknown>): void;

@@ -2,6 +2,7 @@
 // its unsaved edits. The graph on the canvas belongs to the active tab; the others are kept as JSON.
 import { UndoHistory, snapshotOf } from './undo.js';
 
+/** One tab: its workflow as last saved from the canvas, and its own undo history. */
 export interface OpenWorkflow {
   id: string;
   name: string;

@@ -3,6 +3,7 @@
 // The server's cache keeps encodings, so each live run only re-runs Projector, Denoise, Decode and the outputs.
 import type { LGraphNode } from '../litegraph-adapter.js';
 
+/** What live strength needs from the app. */
 export interface LiveHost {
   /** Queues the current graph at the front; resolves with the prompt id, or null if it was rejected. */
   queueFront(): Promise<string | null>;

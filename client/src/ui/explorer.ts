@@ -4,11 +4,13 @@
 import type { ApiClient, ImageRef } from '../api.js';
 import { download, h, replaceChildren } from './dom.js';
 
+/** One edit of a sweep and its strength (null when unknown). */
 export interface ExplorerFrame {
   image: ImageRef;
   strength: number | null;
 }
 
+/** A finished sweep: its frames in batch order and the source image. */
 export interface ExplorerRun {
   promptId: string;
   frames: ExplorerFrame[];

@@ -1,6 +1,7 @@
 // Short messages in the corner: what happened, or what went wrong and what to do about it.
 import { h } from './dom.js';
 
+/** How a message is styled: neutral, good news, or a problem to act on. */
 export type ToastKind = 'info' | 'success' | 'error';
 
 /** Shows a message for a few seconds (errors stay longer and can be dismissed by a click). */

@@ -4,8 +4,11 @@ import type { AnyWidget, LGraphCanvas, LGraphNode } from '../litegraph-adapter.j
 import type { InputSpecTuple } from '../api.js';
 import { addMultilineWidget } from './multiline.js';
 
+/** Input types that become widgets (everything else is a socket). */
 export const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO']);
+/** The choices of the "control after generate" widget, as ComfyUI saves them. */
 export const SEED_CONTROL_VALUES = ['fixed', 'increment', 'decrement', 'randomize'] as const;
+/** Name of that widget (it is not an input of the node: never sent to the server). */
 export const SEED_CONTROL_NAME = 'control_after_generate';
 
 /** True when an input spec becomes a widget rather than a socket. */

@@ -7,6 +7,7 @@ import { classTypeOf, viewOf } from '../node-state.js';
 import { widgetsOf } from '../node-classes.js';
 import { SEED_CONTROL_NAME } from '../widgets/create-widgets.js';
 
+/** litegraph node modes that matter for prompts (ComfyUI's numbering). */
 export const MODE_ALWAYS = 0;
 export const MODE_MUTED = 2;
 export const MODE_BYPASSED = 4;
