@@ -90,3 +90,34 @@ test('workflow files: old object sizes are normalised, API prompts and junk are 
   assert.throws(() => normaliseWorkflow({ links: [] }), /no "nodes" list/);
   assert.throws(() => normaliseWorkflow('text'), /JSON object/);
 });
+
+test('live strength: throttled runs at the front, a newer one supersedes a pending one, never a started one', async () => {
+  const { LiveStrength } = await import('../src/strength/live.js');
+  const queued: string[] = [];
+  const cancelled: string[] = [];
+  const live = new LiveStrength({
+    queueFront: async () => {
+      const id = `p${queued.length + 1}`;
+      queued.push(id);
+      return id;
+    },
+    cancelPending: async (id) => void cancelled.push(id),
+  }, 20);
+  const node = {} as never;
+  const settle = () => new Promise((r) => setTimeout(r, 60));
+  live.changed(node);
+  await settle();
+  assert.deepEqual(queued, [], 'off by default');
+  live.enabled = true;
+  for (let i = 0; i < 5; i++) live.changed(node);
+  await settle();
+  assert.deepEqual(queued, ['p1'], 'quick moves coalesce into one run');
+  live.changed(node);
+  await settle();
+  assert.deepEqual([queued, cancelled], [['p1', 'p2'], ['p1']], 'the pending live run is superseded');
+  live.started('p2');
+  live.changed(node);
+  await settle();
+  assert.deepEqual([queued, cancelled], [['p1', 'p2', 'p3'], ['p1']], 'a started run is left to finish');
+  assert.equal(live.queued, 3);
+});

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     'the new edit loaded in Save Image, with live mode on and the encodings cached (a strength-only re-run: Projector,',
     `Denoise, Decode, Save). Median ${live.median.toFixed(0)} ms over ${live.samples.length} changes (spread ${Math.min(...live.samples).toFixed(0)}-${Math.max(...live.samples).toFixed(0)} ms); the`,
     `first, cold run of the workflow took ${live.cold.toFixed(0)} ms. The server's own run (execution_start to execution_success in`,
-    `history) took a median ${live.server.toFixed(0)} ms of that; the rest is the page (debounce 60 ms, prompt build, POST, events, image load).`,
+    `history) took a median ${live.server.toFixed(0)} ms of that; the rest is the page (throttle 80 ms, prompt build, POST, events, image load).`,
   ];
   console.log(lines.join('\n'));
 }

@@ -22,13 +22,18 @@ export class LiveStrength {
   /** Live runs queued so far (tests and the status line read it). */
   queued = 0;
 
-  constructor(private readonly host: LiveHost, private readonly delayMs = 60) {}
+  constructor(private readonly host: LiveHost, private readonly delayMs = 80) {}
 
-  /** Called on every strength change; coalesces quick moves into one run. */
+  /**
+   * Called on every strength change. Throttled rather than debounced: during a long drag a run still goes out every
+   * `delayMs`, so the preview follows the slider instead of waiting for it to stop; moves in between coalesce.
+   */
   changed(_node: LGraphNode): void {
-    if (!this.enabled) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.fire(), this.delayMs);
+    if (!this.enabled || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.fire();
+    }, this.delayMs);
   }
 
   /** The server started a prompt: a live run that started is no longer pending. */
