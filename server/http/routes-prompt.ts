@@ -89,7 +89,8 @@ export function promptRoutes(ctx: ServerContext): Router {
       res.status(400).json({ error: validation.error, node_errors: validation.node_errors });
       return;
     }
-    if (store.knows(promptId)) throw new HttpError(400, 'duplicate_prompt_id', `prompt_id ${promptId} is already queued or in history`);
+    // A client-chosen id may have been taken while validation awaited; a generated UUID cannot collide.
+    if (body.prompt_id && store.knows(promptId)) throw new HttpError(400, 'duplicate_prompt_id', `prompt_id ${promptId} is already queued or in history`);
     const extraData: Record<string, unknown> = { ...(extra as Record<string, unknown>) };
     if (typeof clientId === 'string') extraData.client_id = clientId;
     const item = store.enqueue({

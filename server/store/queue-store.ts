@@ -84,6 +84,7 @@ export class QueueStore {
   private seq = 0;
   private counter = 0;
   private readonly stmts;
+  private readonly insertWithCounter: (row: Record<string, unknown>) => void;
 
   /** Opens (creating if needed) the database file; throws if SQLite cannot open it. */
   constructor(
@@ -122,6 +123,10 @@ export class QueueStore {
       historyClear: this.db.prepare('DELETE FROM history'),
       setMeta: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
+    this.insertWithCounter = this.db.transaction((row: Record<string, unknown>) => {
+      this.stmts.insert.run(row);
+      this.stmts.setMeta.run('counter', String(this.counter));
+    });
     this.load();
   }
 
@@ -171,8 +176,8 @@ export class QueueStore {
    * passed its own priority number.
    */
   assignNumber(front: boolean, number?: number): number {
+    // Persisted with the next enqueue (same transaction), so accepting a prompt is one write, not two.
     const n = this.counter++;
-    this.stmts.setMeta.run('counter', String(this.counter));
     if (number !== undefined) return number;
     return front ? -n : n;
   }
@@ -181,7 +186,7 @@ export class QueueStore {
   enqueue(item: Omit<QueueItem, 'seq'>): QueueItem {
     if (this.knows(item.promptId)) throw new Error(`prompt id ${item.promptId} is already in use`);
     const full: QueueItem = { ...item, seq: ++this.seq };
-    this.stmts.insert.run({
+    this.insertWithCounter({
       prompt_id: full.promptId,
       seq: full.seq,
       number: full.number,
