@@ -54,6 +54,7 @@ export class App {
   events: AppEvents = {};
   connectionState: ConnectionState = 'connecting';
   private checkpointPending = false;
+  private pointerDown = false;
   private restoring = false;
   /** Runs this page queued, gathered for the strength explorer. */
   private readonly sweeps = new SweepCollector();
@@ -230,7 +231,13 @@ export class App {
   private installChangeTracking(): void {
     const el = this.canvas.canvas;
     const schedule = () => this.scheduleCheckpoint();
-    el.addEventListener('pointerup', schedule);
+    // A drag (a slider, a node) is one undo step: checkpoints wait for the pointer to come up.
+    // (Capture phase: litegraph stops these events from reaching later listeners.)
+    el.addEventListener('pointerdown', () => (this.pointerDown = true), true);
+    window.addEventListener('pointerup', () => {
+      this.pointerDown = false;
+      schedule();
+    }, true);
     window.addEventListener('keyup', schedule);
     const graph = this.graph as LGraph & { onNodeAdded?: (n: LGraphNode) => void; onNodeRemoved?: () => void };
     graph.onNodeAdded = schedule;
@@ -245,7 +252,7 @@ export class App {
 
   /** Records an undo step (and autosaves) after the current gesture, once. */
   scheduleCheckpoint(): void {
-    if (this.checkpointPending || this.restoring) return;
+    if (this.checkpointPending || this.restoring || this.pointerDown) return;
     this.checkpointPending = true;
     requestAnimationFrame(() => {
       this.checkpointPending = false;

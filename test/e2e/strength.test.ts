@@ -81,12 +81,25 @@ describe('strength in the editor (chromium, real model)', () => {
     await page.locator('#kx-live').check();
     const badges = await page.evaluate((id) => window.kontinuous.graph.getNodeById(id).badges.map((b: { text: string }) => b.text), STRENGTH);
     assert.ok(badges.includes('● LIVE'), `strength node badges: ${badges.join(', ')}`);
+    const beforeDrag = await page.evaluate(() => {
+      window.kontinuous.app.checkpoint();
+      return window.kontinuous.app.tabs.current.history.state;
+    });
     const from = await widgetPoint(page, STRENGTH, 'value', 0.6);
     const to = await widgetPoint(page, STRENGTH, 'value', 0.25);
     await page.mouse.move(from.x, from.y);
     await page.mouse.down();
     await page.mouse.move(to.x, to.y, { steps: 8 });
     await page.mouse.up();
+    // The whole drag is one undo step: one step back is the state before it.
+    await page.waitForFunction((pre) => window.kontinuous.app.tabs.current.history.state !== pre, beforeDrag);
+    const oneBack = await page.evaluate(() => {
+      const history = window.kontinuous.app.tabs.current.history;
+      const previous = history.undo();
+      history.redo();
+      return previous;
+    });
+    assert.equal(oneBack, beforeDrag);
     const slider = await page.evaluate((id) => window.kontinuous.graph.getNodeById(id).widgets.find((w: { name: string }) => w.name === 'value').value, STRENGTH);
     assert.ok(slider > 0.15 && slider < 0.35, `slider moved to ${slider}`);
     await page.waitForFunction(({ id, first }) => window.kontinuous.app.nodeView(id).images[0]?.filename !== first, { id: SAVE, first }, { timeout: 60_000 });
