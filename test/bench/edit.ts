@@ -126,7 +126,7 @@ if (write) {
   const section = `## Edit
 
 \`npm run bench:edit\` (test/bench/edit.ts), ${date} UTC, ${os.cpus().length}-core CPU (${os.cpus()[0]?.model ?? 'unknown'}), no GPU,
-onnxruntime-node CPU provider, Node ${process.versions.node}. Bundle \`${bundle}\`${tinyInstalled ? '' : ' (the random-weight fixture: kontext-tiny was not installed)'};
+onnxruntime-node CPU provider (intra-op threads: ${flag('threads') ?? "onnxruntime's default"}), Node ${process.versions.node}. Bundle \`${bundle}\`${tinyInstalled ? '' : ' (the random-weight fixture: kontext-tiny was not installed)'};
 the default workflow (workflows/kontinuous-edit.json: 451x300 sample scaled to the model's size, ${figures.steps} steps,
 ${figures.tokens} target tokens); medians of ${repeats} runs (cold: ${cold.length}); the machine is shared, so absolute times wander.
 "Outside onnxruntime" is wall time minus the onnxruntime time on the run's path (every session run except the
