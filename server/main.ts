@@ -7,6 +7,9 @@ import { allNodes } from '../nodes/index.js';
 import { createServer } from './app.js';
 import { ConfigError, isLoopbackHost, parseConfig, REPO_DIR } from './config.js';
 import type { NodeDefinition } from './engine/node-definition.js';
+import { createModelService, modelDirsFromEnv } from './runtime/model-service.js';
+import { bindBundleChoices } from '../nodes/kontext/bind-choices.js';
+import { seedSampleInputs } from './cli/sample-inputs.js';
 
 async function main(): Promise<void> {
   let config;
@@ -29,7 +32,11 @@ async function main(): Promise<void> {
   if (!isLoopbackHost(config.host) && !config.token) {
     console.warn(`WARNING: listening on ${config.host} without an auth token (--insecure): anyone who can reach this port can run prompts and read outputs.`);
   }
-  const server = createServer({ config, nodes });
+  // The model runtime: bundles under models/ plus KONTINUOUS_MODEL_DIRS (path-delimited), on config.device.
+  const models = createModelService({ repoDir: REPO_DIR, extraModelDirs: modelDirsFromEnv(process.env.KONTINUOUS_MODEL_DIRS), device: config.device });
+  const server = createServer({ config, nodes: bindBundleChoices(nodes, () => models.bundleNames()), services: { models } });
+  // The shipped templates load the sample image by name: copy it into input/ unless the user has one so named.
+  seedSampleInputs(server.context.files);
   if (server.context.recoveredAfterCrash.length > 0) {
     console.warn(`Recovered after an unclean stop: ${server.context.recoveredAfterCrash.length} prompt(s) that were running are recorded as interrupted in history.`);
   }
@@ -42,7 +49,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.log(`${signal}: finishing the running prompt (up to ${config.shutdownGraceSeconds}s), then closing.`);
-    server.close().then(
+    server.close().then(() => models.runtime.release()).then(
       () => process.exit(0),
       (error) => {
         console.error('shutdown failed:', error);
