@@ -24,7 +24,7 @@ BAR_TEXT = {
     "psnr_s1": "s = 1 makes the edit: PSNR to the target >= 20 dB",
     "nearer_target": "s = 1 nearer the target than the source in >= 85% of pairs",
     "monotone": "distance to the source grows over s in {0, .2, .4, .6, .8, 1} in >= 85% of pairs",
-    "kl": "smooth: mean KL(normalised adjacent distances || uniform) <= 0.1",
+    "kl": "smooth: mean KL to uniform of the normalised adjacent distances <= 0.1",
     "instr_differs": "instruction-following: another instruction changes the output more than another seed "
                      "(our criterion: in >= 85% of pairs)",
 }
