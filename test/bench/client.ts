@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { buildClient } from '../../client/build.js';
-import { CHROMIUM, REPO, samplePngPath, startModelServer, startProductServer } from '../e2e/harness.js';
+import { CHROMIUM, REPO, startProductServer } from '../e2e/harness.js';
 
 const RUNS = Number(process.env.RUNS ?? 9);
 
@@ -99,20 +99,20 @@ async function main(): Promise<void> {
 
 /** Times live strength changes in the page on the real model (kontext-tiny when installed, else the fixture). */
 async function measureLiveStrength(samples: number): Promise<{ bundle: string; steps: number; size: string; median: number; samples: number[]; cold: number; server: number }> {
-  const server = await startModelServer([path.join(REPO, 'test', 'fixtures', 'bundles')]);
-  const bundle = server.bundles.includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture';
+  const server = await startProductServer({ env: { KONTINUOUS_MODEL_DIRS: path.join(REPO, 'test', 'fixtures', 'bundles') } });
+  const loader = (await (await fetch(`${server.url}/object_info/KontextModelLoader`)).json()) as { KontextModelLoader: { input: { required: { bundle: [string[]] } } } };
+  const bundle = loader.KontextModelLoader.input.required.bundle[0].includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture';
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
   try {
     const page = await (await browser.newContext({ viewport: { width: 1500, height: 900 } })).newPage();
     await page.goto(server.url);
     await page.waitForFunction(() => window.kontinuous?.ready === true);
-    const b64 = fs.readFileSync(samplePngPath()).toString('base64');
-    const saveId = await page.evaluate(async ({ bundle, b64 }) => {
+    // The shipped default workflow as the page opens it (the server seeded its sample image).
+    const saveId = await page.evaluate((bundle) => {
       const { app, graph } = window.kontinuous;
-      app.setWidget(2, 'bundle', bundle);
-      await graph.getNodeById(1).uploadFile(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'chelsea.png', { type: 'image/png' }));
+      if (bundle !== 'kontext-tiny') app.setWidget(2, 'bundle', bundle);
       return graph.nodes.find((n: { type: string }) => n.type === 'SaveImage').id;
-    }, { bundle, b64 });
+    }, bundle);
     const waitForNew = (before: string | undefined) =>
       page.waitForFunction(({ id, before }) => {
         const view = window.kontinuous.app.nodeView(id);

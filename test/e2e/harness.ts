@@ -66,11 +66,11 @@ export interface ProductServer {
 }
 
 /** Spawns server/main.ts on `port` (0 = any) and resolves once it prints its URL. */
-export async function startProductServer(options: { dataDir?: string; port?: number; testNodes?: boolean } = {}): Promise<ProductServer> {
+export async function startProductServer(options: { dataDir?: string; port?: number; testNodes?: boolean; env?: Record<string, string> } = {}): Promise<ProductServer> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kontinuous-e2e-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir], {
     cwd: REPO,
-    env: { ...process.env, KONTINUOUS_TEST_NODES: options.testNodes ? '1' : '' },
+    env: { ...process.env, KONTINUOUS_TEST_NODES: options.testNodes ? '1' : '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: string[] = [];
@@ -159,38 +159,4 @@ export function pageErrors(page: Page): string[] {
 /** A small PNG (solid colour) made by the server's own codec-free path: raw bytes built here. */
 export function samplePngPath(): string {
   return path.join(REPO, 'workflows', 'chelsea.png');
-}
-
-/** Waits for a condition evaluated in the page. */
-export async function waitInPage<T>(page: Page, fn: () => T, timeout = 30_000): Promise<void> {
-  await page.waitForFunction(fn, undefined, { timeout, polling: 100 });
-}
-
-/**
- * The real server in this process (createServer) with the model runtime as a service, searching models/ and
- * `modelDirs`; used where the test needs a model bundle that is not in models/ (the random-weight fixture).
- */
-export async function startModelServer(modelDirs: string[]): Promise<ProductServer & { bundles: string[] }> {
-  const { createServer } = await import('../../server/app.js');
-  const { makeConfig } = await import('../../server/config.js');
-  const { createModelService } = await import('../../server/runtime/model-service.js');
-  const { bindBundleChoices } = await import('../../nodes/kontext/bind-choices.js');
-  const { allNodes } = await import('../../nodes/index.js');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontinuous-e2e-'));
-  const models = createModelService({ repoDir: REPO, extraModelDirs: modelDirs, device: 'cpu' });
-  const config = makeConfig({ host: '127.0.0.1', port: 0, dataDir, shutdownGraceSeconds: 1 });
-  const server = createServer({ config, nodes: bindBundleChoices(allNodes, () => models.bundleNames()), services: { models } });
-  const { port } = await server.listen();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    dataDir,
-    process: process as unknown as ChildProcess,
-    log: [],
-    bundles: [...models.bundleNames()],
-    async stop() {
-      await server.close();
-      await models.runtime.release();
-    },
-  };
 }

@@ -1,21 +1,22 @@
-// Strength, the reason the product exists, in a real browser on the real server with a real model bundle
-// (kontext-tiny when installed, else the random-weight fixture bundle): the default workflow runs and its preview
-// appears, dragging the live Strength slider brings a new image rendered at the new strength, and a sweep fills
-// the strength explorer (scrubber, strip, animation, save a frame). The README screenshot is taken here
-// (UPDATE_SCREENSHOT=1 node --import tsx --test test/e2e/strength.test.ts writes docs/editor.png).
+// Strength, the reason the product exists, in a real browser on the server as `npm start` runs it, with a real model
+// bundle (kontext-tiny, else the random-weight fixture bundle): the default workflow runs as shipped and its preview
+// appears, dragging the live Strength slider brings a new image rendered at the new strength, a sweep fills the
+// strength explorer (scrubber, strip, animation, save a frame), and the sweep template's grid and animation show.
+// The README screenshot is taken here (UPDATE_SCREENSHOT=1 node --import tsx --test test/e2e/strength.test.ts).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ensureClientBuilt, launchBrowser, openEditor, pageErrors, REPO, samplePngPath, startModelServer, type Browser, type ProductServer } from './harness.js';
+import { ensureClientBuilt, launchBrowser, openEditor, pageErrors, REPO, startProductServer, type Browser, type ProductServer } from './harness.js';
 
 const STRENGTH = 6;
 const DENOISE = 8;
 const SAVE = 10;
 
-let server: ProductServer & { bundles: string[] };
+let server: ProductServer;
+let bundle = 'kontext-tiny';
 let browser: Browser;
 let page: Page;
 
@@ -43,18 +44,13 @@ async function latestRunStrength(): Promise<number> {
 describe('strength in the editor (chromium, real model)', () => {
   before(async () => {
     await ensureClientBuilt();
-    server = await startModelServer([path.join(REPO, 'test', 'fixtures', 'bundles')]);
+    // As `npm start` runs it, plus the fixture bundle for machines without kontext-tiny.
+    server = await startProductServer({ env: { KONTINUOUS_MODEL_DIRS: path.join(REPO, 'test', 'fixtures', 'bundles') } });
     browser = await launchBrowser();
     page = await openEditor(browser.context, server.url);
-    const bundle = server.bundles.includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture';
-    const bytes = fs.readFileSync(samplePngPath()).toString('base64');
-    await page.evaluate(async ({ bundle, b64, denoise }) => {
-      const { app, graph } = window.kontinuous;
-      app.setWidget(2, 'bundle', bundle);
-      app.setWidget(denoise, 'steps', 4);
-      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      await graph.getNodeById(1).uploadFile(new File([data], 'chelsea.png', { type: 'image/png' }));
-    }, { bundle, b64: bytes, denoise: DENOISE });
+    const info = (await (await fetch(`${server.url}/object_info/KontextModelLoader`)).json()) as { KontextModelLoader: { input: { required: { bundle: [string[]] } } } };
+    bundle = info.KontextModelLoader.input.required.bundle[0].includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture';
+    if (bundle !== 'kontext-tiny') await page.evaluate((b) => window.kontinuous.app.setWidget(2, 'bundle', b), bundle);
   });
 
   after(async () => {
@@ -63,7 +59,9 @@ describe('strength in the editor (chromium, real model)', () => {
     if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
   });
 
-  it('runs the default workflow: progress and previews on the denoiser, the edit in Save Image', async () => {
+  it('runs the default workflow as shipped: sample image shown, previews on the denoiser, the edit in Save Image', async () => {
+    // The server seeds the sample image the template names: Load Image shows it without an upload.
+    await page.waitForFunction(() => window.kontinuous.app.nodeView(1).imageElements[0]?.naturalWidth > 0);
     await page.locator('#kx-queue').click();
     await page.waitForFunction((id) => window.kontinuous.app.nodeView(id).images.length === 1, SAVE, { timeout: 60_000 });
     const state = await page.evaluate(({ save, denoise }) => ({
@@ -159,10 +157,10 @@ describe('strength in the editor (chromium, real model)', () => {
       // (No helper functions in page code: the test runner's transpiler would name them with a helper the page lacks.)
       const ids = Object.fromEntries(graph.nodes.map((n: { type: string; id: number }) => [n.type, n.id]));
       app.setWidget(ids.KontextModelLoader, 'bundle', bundle);
-      app.setWidget(ids.KontextDenoise, 'steps', 3);
+      app.setWidget(ids.KontextDenoise, 'steps', 4);
       app.setWidget(ids.KontextStrength, 'count', 3);
       return { grid: ids.StrengthGrid, animation: ids.StrengthAnimation };
-    }, { wf: template, bundle: server.bundles.includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture' });
+    }, { wf: template, bundle });
     await page.locator('#kx-queue').click();
     await page.waitForFunction(({ grid, animation }) => {
       const { app } = window.kontinuous;
