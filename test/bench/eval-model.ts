@@ -144,7 +144,7 @@ ${os.cpus().length}-core CPU, onnxruntime-node CPU provider. Bundle \`${bundle}\
 strengths ${STRENGTHS.join(', ')}, ${steps} steps, guidance ${guidance}, seed 64 + pair index, generated through the engine and
 the shipped nodes (PNG outputs), scored by training/eval/quality.py's own code (MS-SSIM-C as the perceptual
 distance). ${jobs.length} pairs took ${seconds.toFixed(0)} s. The product's noise generator is not torch's, so single pairs differ from
-the PyTorch evaluation; the averages are what must agree.
+the PyTorch evaluation; the averages are what must agree.${compare ? ` PyTorch column: ${path.relative(REPO_DIR, path.resolve(flag('compare')!))} (\`python -m training.eval\`).` : ''}
 
 | bar | through the product | target | met${compare ? ' | PyTorch (same pairs)' : ''} |
 | --- | --- | --- | ---${compare ? ' | ---' : ''} |
