@@ -19,9 +19,10 @@ const tinyInstalled = existsSync(path.join(REPO_DIR, 'models', 'kontext-tiny', '
 const bundle = flag('bundle') ?? (tinyInstalled ? 'kontext-tiny' : FIXTURE_BUNDLE);
 const repeats = Number(flag('repeats') ?? 7);
 const write = !args.includes('--no-write');
-// onnxruntime's own thread choice (one per core) unless --threads says otherwise.
 const extraDirs = flag('models-dir') ? [path.resolve(flag('models-dir')!)] : [];
-const threads = flag('threads') ? { intraOpThreads: Number(flag('threads')) } : {};
+// Thread settings measured side by side: onnxruntime's own choice (one per core, the product's default) and one
+// thread per operator (on a busy shared machine spinning thread pools can cost more than they bring).
+const threadSettings = (flag('threads') ?? 'default,1').split(',').map((t) => t.trim());
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -64,87 +65,101 @@ const sweepPrompt = (host: EditHost, count: number, start: number): Prompt =>
 
 console.log(`bench:edit on ${bundle}${tinyInstalled ? '' : ' (kontext-tiny is not installed: figures are for the random-weight fixture)'}`);
 
-// Cold: a fresh host each time (bundle check, session creation, first inference).
-const cold: Timed[] = [];
-for (let i = 0; i < Math.min(3, repeats); i++) {
+async function measure(threads: { intraOpThreads?: number }) {
+  // Cold: a fresh host each time (bundle check, session creation, first inference).
+  const cold: Timed[] = [];
+  for (let i = 0; i < Math.min(3, repeats); i++) {
+    const host = await editHost(extraDirs, threads);
+    cold.push(await run(host, base(host)));
+    await host.dispose();
+  }
+
   const host = await editHost(extraDirs, threads);
-  cold.push(await run(host, base(host)));
+  await run(host, base(host));
+  // Warm: sessions loaded, output cache cleared, the whole workflow recomputed.
+  const warm: Timed[] = [];
+  for (let i = 0; i < repeats; i++) {
+    host.executor.cache.clear();
+    warm.push(await run(host, base(host)));
+  }
+  // Strength-only: only Strength -> Projector -> Denoise -> Decode -> Save re-run.
+  const strengthOnly: Timed[] = [];
+  for (let i = 0; i < repeats; i++) strengthOnly.push(await run(host, base(host, { '6.value': (0.3 + 0.05 * i).toFixed(2) })));
+  await run(host, base(host, { '6.value': '0.99' }));
+  const lastDenoise = host.models.timings().lastDenoise!;
+  const stepMs = median(lastDenoise.stepMs);
+
+  // A sweep of 8 batched vs 8 sequential single-strength runs (encoders cached in both).
+  const batched: Timed[] = [];
+  const sequential: number[] = [];
+  for (let i = 0; i < Math.max(3, Math.floor(repeats / 2)); i++) {
+    batched.push(await run(host, sweepPrompt(host, 8, 0.1 + 0.01 * i)));
+    let total = 0;
+    for (let k = 0; k < 8; k++) total += (await run(host, base(host, { '6.value': (0.1 + 0.01 * i + k * 0.1).toFixed(3) }))).wallMs;
+    sequential.push(total);
+  }
   await host.dispose();
+
+  const outside = (t: Timed[]): number => median(t.map((x) => (x.wallMs - x.onnxMs) / x.wallMs)) * 100;
+  const figures = {
+    bundle,
+    steps: lastDenoise.steps,
+    tokens: lastDenoise.tokens,
+    cold_ms: median(cold.map((t) => t.wallMs)),
+    warm_ms: median(warm.map((t) => t.wallMs)),
+    strength_only_ms: median(strengthOnly.map((t) => t.wallMs)),
+    strength_only_nodes: strengthOnly[0]!.executed.length,
+    step_ms: stepMs,
+    outside_onnx_warm_pct: outside(warm),
+    outside_onnx_strength_only_pct: outside(strengthOnly),
+    sweep8_batched_ms: median(batched.map((t) => t.wallMs)),
+    sweep8_sequential_ms: median(sequential),
+    previews_per_strength_only_run: median(strengthOnly.map((t) => t.previews)),
+  };
+  return { figures, coldRuns: cold.length };
 }
 
-const host = await editHost(extraDirs, threads);
-await run(host, base(host));
-// Warm: sessions loaded, output cache cleared, the whole workflow recomputed.
-const warm: Timed[] = [];
-for (let i = 0; i < repeats; i++) {
-  host.executor.cache.clear();
-  warm.push(await run(host, base(host)));
-}
-// Strength-only: only Strength -> Projector -> Denoise -> Decode -> Save re-run.
-const strengthOnly: Timed[] = [];
-for (let i = 0; i < repeats; i++) strengthOnly.push(await run(host, base(host, { '6.value': (0.3 + 0.05 * i).toFixed(2) })));
-await run(host, base(host, { '6.value': '0.99' }));
-const lastDenoise = host.models.timings().lastDenoise!;
-const stepMs = median(lastDenoise.stepMs);
-
-// A sweep of 8 batched vs 8 sequential single-strength runs (encoders cached in both).
-const batched: Timed[] = [];
-const sequential: number[] = [];
-for (let i = 0; i < Math.max(3, Math.floor(repeats / 2)); i++) {
-  batched.push(await run(host, sweepPrompt(host, 8, 0.1 + 0.01 * i)));
-  let total = 0;
-  for (let k = 0; k < 8; k++) total += (await run(host, base(host, { '6.value': (0.1 + 0.01 * i + k * 0.1).toFixed(3) }))).wallMs;
-  sequential.push(total);
+const results: Array<{ setting: string; figures: Awaited<ReturnType<typeof measure>>['figures']; coldRuns: number }> = [];
+for (const setting of threadSettings) {
+  const measured = await measure(setting === 'default' ? {} : { intraOpThreads: Number(setting) });
+  results.push({ setting, ...measured });
+  const f = measured.figures;
+  console.log(JSON.stringify({ threads: setting, ...f, sweep8_vs_one_run: f.sweep8_batched_ms / f.strength_only_ms, sweep8_vs_sequential: f.sweep8_batched_ms / f.sweep8_sequential_ms }, null, 2));
 }
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
-await host.dispose();
-
-const outside = (t: Timed[]): number => median(t.map((x) => (x.wallMs - x.onnxMs) / x.wallMs)) * 100;
-const figures = {
-  bundle,
-  steps: lastDenoise.steps,
-  tokens: lastDenoise.tokens,
-  cold_ms: median(cold.map((t) => t.wallMs)),
-  warm_ms: median(warm.map((t) => t.wallMs)),
-  strength_only_ms: median(strengthOnly.map((t) => t.wallMs)),
-  strength_only_nodes: strengthOnly[0]!.executed.length,
-  step_ms: stepMs,
-  outside_onnx_warm_pct: outside(warm),
-  outside_onnx_strength_only_pct: outside(strengthOnly),
-  sweep8_batched_ms: median(batched.map((t) => t.wallMs)),
-  sweep8_sequential_ms: median(sequential),
-  previews_per_strength_only_run: median(strengthOnly.map((t) => t.previews)),
-  peak_rss_mb: peakRssMb,
-};
-const ratioOne = figures.sweep8_batched_ms / figures.strength_only_ms;
-const ratioSeq = figures.sweep8_batched_ms / figures.sweep8_sequential_ms;
-console.log(JSON.stringify({ ...figures, sweep8_vs_one_run: ratioOne, sweep8_vs_sequential: ratioSeq }, null, 2));
 
 if (write) {
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const f = (x: number, d = 0): string => x.toFixed(d);
+  const first = results[0]!.figures;
+  const label = (setting: string): string => (setting === 'default' ? "threads: onnxruntime's default" : `threads: ${setting}`);
+  const row = (name: string, cell: (f: (typeof results)[number]['figures']) => string, target = ''): string =>
+    `| ${name} | ${results.map((r) => cell(r.figures)).join(' | ')} | ${target} |`;
   const section = `## Edit
 
 \`npm run bench:edit\` (test/bench/edit.ts), ${date} UTC, ${os.cpus().length}-core CPU (${os.cpus()[0]?.model ?? 'unknown'}), no GPU,
-onnxruntime-node CPU provider (intra-op threads: ${flag('threads') ?? "onnxruntime's default"}), Node ${process.versions.node}. Bundle \`${bundle}\`${tinyInstalled ? '' : ' (the random-weight fixture: kontext-tiny was not installed)'};
-the default workflow (workflows/kontinuous-edit.json: 451x300 sample scaled to the model's size, ${figures.steps} steps,
-${figures.tokens} target tokens); medians of ${repeats} runs (cold: ${cold.length}); the machine is shared, so absolute times wander.
+onnxruntime-node CPU provider, Node ${process.versions.node}. Bundle \`${bundle}\`${tinyInstalled ? '' : ' (the random-weight fixture: kontext-tiny was not installed)'};
+the default workflow (workflows/kontinuous-edit.json: 451x300 sample scaled to the model's size, ${first.steps} steps,
+${first.tokens} target tokens); medians of ${repeats} runs (cold: ${results[0]!.coldRuns}) per thread setting, the settings measured one after
+the other in one process. The machine is shared with the rest of the team (load average ${os.loadavg()[0]!.toFixed(1)} at the end), so
+absolute times wander; ratios within a column are the comparable figures.
 "Outside onnxruntime" is wall time minus the onnxruntime time on the run's path (every session run except the
 preview decodes, which run beside the denoise loop); it holds the engine, image decode/resize, packing, Euler
-steps, JPEG previews and the PNG write.
+steps, the preview hand-off and the PNG write.
 
-| measure | value | target |
-| --- | --- | --- |
-| cold run (fresh runtime: bundle check, sessions, first inference) | ${f(figures.cold_ms)} ms | |
-| warm run (sessions loaded, output cache cleared) | ${f(figures.warm_ms)} ms | |
-| strength-only re-run (${figures.strength_only_nodes} nodes: Strength, Projector, Denoise, Decode, Save) | ${f(figures.strength_only_ms)} ms | <= 250 ms |
-| time per denoise step (batch 1) | ${f(figures.step_ms, 2)} ms | |
-| share outside onnxruntime, warm run | ${f(figures.outside_onnx_warm_pct, 1)} % | <= 2 % |
-| share outside onnxruntime, strength-only re-run | ${f(figures.outside_onnx_strength_only_pct, 1)} % | <= 2 % |
-| previews sent per strength-only run (made beside the loop, stale ones dropped) | ${f(figures.previews_per_strength_only_run)} of ${figures.steps} steps | |
-| sweep of 8, batched | ${f(figures.sweep8_batched_ms)} ms = ${f(ratioOne, 2)} x one run | <= 4 x one run |
-| 8 sequential single-strength runs | ${f(figures.sweep8_sequential_ms)} ms (batched = ${f(ratioSeq, 2)} x sequential) | |
-| peak RSS of the benchmark process | ${f(figures.peak_rss_mb)} MB | |
+| measure | ${results.map((r) => label(r.setting)).join(' | ')} | target |
+| --- | ${results.map(() => '---').join(' | ')} | --- |
+${row('cold run (fresh runtime: bundle check, sessions, first inference)', (x) => `${f(x.cold_ms)} ms`)}
+${row('warm run (sessions loaded, output cache cleared)', (x) => `${f(x.warm_ms)} ms`)}
+${row(`strength-only re-run (${first.strength_only_nodes} nodes: Strength, Projector, Denoise, Decode, Save)`, (x) => `${f(x.strength_only_ms)} ms`, '<= 250 ms')}
+${row('time per denoise step (batch 1)', (x) => `${f(x.step_ms, 2)} ms`)}
+${row('share outside onnxruntime, warm run', (x) => `${f(x.outside_onnx_warm_pct, 1)} %`, '<= 2 %')}
+${row('share outside onnxruntime, strength-only re-run', (x) => `${f(x.outside_onnx_strength_only_pct, 1)} %`, '<= 2 %')}
+${row('previews sent per strength-only run (made beside the loop, stale ones dropped)', (x) => `${f(x.previews_per_strength_only_run)} of ${x.steps}`)}
+${row('sweep of 8, batched', (x) => `${f(x.sweep8_batched_ms)} ms = ${f(x.sweep8_batched_ms / x.strength_only_ms, 2)} x one run`, '<= 4 x one run')}
+${row('8 sequential single-strength runs', (x) => `${f(x.sweep8_sequential_ms)} ms (batched = ${f(x.sweep8_batched_ms / x.sweep8_sequential_ms, 2)} x)`)}
+
+Peak RSS of the benchmark process: ${f(peakRssMb)} MB.
 `;
   const file = flag('benchmarks') ?? path.join(REPO_DIR, 'BENCHMARKS.md');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
