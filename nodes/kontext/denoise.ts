@@ -8,8 +8,11 @@ import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
 import { PreviewPump, previewStrip } from './preview.js';
 import { fitLatentRgbMap, latentToRgb, type LatentRgbMap } from './latent-preview.js';
-import { formatStrength } from './strength-values.js';
+import { formatStrength, MAX_STRENGTHS } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
+
+/** Most images one Denoise may produce (references x strengths), so a chained sweep cannot explode memory. */
+export const MAX_OUTPUT_ITEMS = MAX_STRENGTHS;
 
 /** Largest seed that survives JSON exactly (workflows and prompts are JSON). */
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;
@@ -133,6 +136,13 @@ export const kontextDenoise = defineNode({
       embeds: floatTensor(conditioning.embeds, [1, conditioning.seqLen, conditioning.embedDim]),
     };
 
+    const items = references.length * (strengths?.length ?? 1);
+    if (items > MAX_OUTPUT_ITEMS) {
+      throw new Error(
+        `this would render ${references.length} reference image(s) x ${strengths?.length ?? 1} strength(s) = ${items} images; ` +
+          `Kontext Denoise makes at most ${MAX_OUTPUT_ITEMS} at once: shorten the sweep or feed fewer images`,
+      );
+    }
     const total = references.length * steps;
     const results: Float32Array[] = [];
     const meta: ItemMeta[] = [];

@@ -251,3 +251,9 @@ test('Denoise output metadata: strengths per item, both strengths in the label w
   assert.deepEqual(latent.meta.map((m) => m.strength), [0.5, 1, 0.5, 1]);
   assert.deepEqual(progress.slice(0, 4), [1, 2, 3, 4], 'progress counts the steps of both references');
 });
+
+test('a chained sweep that would make too many images is refused before any work', async () => {
+  const result = await execute(host, shippedPrompt(host, 'chained-edits.json', { '8.steps': 1, '15.steps': 1, '6.mode': 'sweep', '6.count': 9, '13.count': 8 }));
+  assert.equal(result.status, 'error');
+  assert.match(result.failures.find((f) => f.node_id === '15')?.message ?? '', /9 reference image\(s\) x 8 strength\(s\) = 72 images.*at most 64/);
+});
