@@ -7,7 +7,8 @@ import { SOCKET, latentItem, makeLatent, type Conditioning, type KontextModel, t
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
 import { PreviewPump, previewStrip } from './preview.js';
-import { fitLatentRgbMap, latentToRgb, type LatentRgbMap } from './latent-preview.js';
+import { fitLatentRgbMap, latentPreviewImage, type LatentRgbMap } from './latent-preview.js';
+import { encodeJpeg } from '../../server/media/codec.js';
 import { formatStrength, MAX_STRENGTHS } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
 
@@ -44,7 +45,7 @@ function itemMeta(base: ItemMeta, strength: number | null, chained: boolean): It
 const previewMaps = new WeakMap<KontextHandle, Promise<LatentRgbMap>>();
 
 /** Smallest preview height in pixels: tiny latent grids are enlarged to at least this. */
-const MIN_PREVIEW_SIDE = 64;
+const MIN_PREVIEW_SIDE = 48;
 
 function previewMapFor(pipeline: KontextPipeline, handle: KontextHandle, reference: FloatTensor): Promise<LatentRgbMap> {
   let map = previewMaps.get(handle);
@@ -60,8 +61,8 @@ function previewPump(ctx: NodeContext, pipeline: KontextPipeline, handle: Kontex
   const make = async (x0: FloatTensor): Promise<Uint8Array> => {
     if (pipeline.hasPreviewDecoder(handle)) return previewStrip(await pipeline.previewDecode(handle, x0));
     const map = await previewMapFor(pipeline, handle, reference);
-    const h = x0.dims[2]!;
-    return previewStrip(latentToRgb(map, x0, Math.min(8, Math.max(1, Math.ceil(MIN_PREVIEW_SIDE / h)))));
+    const scale = Math.min(8, Math.max(1, Math.ceil(MIN_PREVIEW_SIDE / x0.dims[2]!)));
+    return encodeJpeg(latentPreviewImage(map, x0, scale), 0, 80);
   };
   return new PreviewPump(
     make,

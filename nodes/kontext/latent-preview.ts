@@ -2,6 +2,7 @@
 // ComfyUI calls latent2rgb), fitted by least squares on the bundle's own VAE: the reference latent beside its
 // full decode, averaged over each latent cell. Running the full VAE decoder every step would cost several
 // transformer steps on small models; this costs a few multiply-adds per latent cell.
+import { makeImageBatch, type ImageBatch } from '../sockets.js';
 import type { FloatTensor } from './math/index.js';
 
 /** (channels + 1) x 3 coefficients: RGB (in [-1,1]) = [z, 1] * map. */
@@ -73,28 +74,41 @@ export function fitLatentRgbMap(latent: FloatTensor, decoded: FloatTensor): Late
 }
 
 /**
- * Applies the map to latents [K,C,h,w], giving RGB [K,3,h*scale,w*scale] in [-1,1] (nearest-neighbour
- * enlargement, so small latent grids still make a visible preview). Throws Error on a channel mismatch.
+ * Applies the map to latents [K,C,h,w] and lays the items side by side as one preview image: NHWC RGB in [0,1],
+ * each latent cell enlarged to scale x scale pixels (so small grids still show), at most `maxItems` items (evenly
+ * picked). One pass straight to the image the JPEG encoder takes. Throws Error on a channel mismatch.
  */
-export function latentToRgb(map: LatentRgbMap, latent: FloatTensor, scale = 1): FloatTensor {
+export function latentPreviewImage(map: LatentRgbMap, latent: FloatTensor, scale = 1, maxItems = 8): ImageBatch {
   const [count, channels, h, w] = latent.dims as [number, number, number, number];
   if (channels !== map.channels) throw new Error(`preview map is for ${map.channels} channels, the latent has ${channels}`);
+  const shown = Math.min(count, maxItems);
   const H = h * scale;
   const W = w * scale;
-  const out = new Float32Array(count * 3 * H * W);
+  const stripW = shown * W;
+  const pixels = new Float32Array(H * stripW * 3);
   const k = map.coefficients;
   const plane = h * w;
-  for (let b = 0; b < count; b++) {
+  const rgb = [0, 0, 0];
+  for (let slot = 0; slot < shown; slot++) {
+    const b = Math.round((slot * (count - 1)) / Math.max(1, shown - 1));
     for (let p = 0; p < plane; p++) {
       const y = Math.floor(p / w);
       const x = p - y * w;
-      for (let rgb = 0; rgb < 3; rgb++) {
-        let v = k[channels * 3 + rgb]!;
-        for (let c = 0; c < channels; c++) v += latent.data[(b * channels + c) * plane + p]! * k[c * 3 + rgb]!;
-        const base = ((b * 3 + rgb) * H + y * scale) * W + x * scale;
-        for (let dy = 0; dy < scale; dy++) out.fill(v, base + dy * W, base + dy * W + scale);
+      for (let c3 = 0; c3 < 3; c3++) {
+        let v = k[channels * 3 + c3]!;
+        for (let c = 0; c < channels; c++) v += latent.data[(b * channels + c) * plane + p]! * k[c * 3 + c3]!;
+        const unit = v * 0.5 + 0.5; // [-1,1] -> [0,1], as the VAE decoder's output is mapped
+        rgb[c3] = unit < 0 ? 0 : unit > 1 ? 1 : unit;
+      }
+      for (let dy = 0; dy < scale; dy++) {
+        let o = ((y * scale + dy) * stripW + slot * W + x * scale) * 3;
+        for (let dx = 0; dx < scale; dx++, o += 3) {
+          pixels[o] = rgb[0]!;
+          pixels[o + 1] = rgb[1]!;
+          pixels[o + 2] = rgb[2]!;
+        }
       }
     }
   }
-  return { data: out, dims: [count, 3, H, W] };
+  return makeImageBatch(1, H, stripW, pixels);
 }

@@ -2,7 +2,7 @@
 // function of the latent, and enlarges small grids by whole pixels.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fitLatentRgbMap, latentToRgb } from '../../nodes/kontext/latent-preview.js';
+import { fitLatentRgbMap, latentPreviewImage } from '../../nodes/kontext/latent-preview.js';
 
 test('a linear decode is recovered exactly and applied per latent cell', () => {
   const [C, h, w, f] = [4, 6, 5, 8];
@@ -27,14 +27,22 @@ test('a linear decode is recovered exactly and applied per latent cell', () => {
   }
   const map = fitLatentRgbMap({ data: latent, dims: [1, C, h, w] }, { data: image, dims: [1, 3, h * f, w * f] });
   for (let c = 0; c < C; c++) for (let rgb = 0; rgb < 3; rgb++) assert.ok(Math.abs(map.coefficients[c * 3 + rgb]! - truth[c]![rgb]!) < 0.01);
-  const rgb = latentToRgb(map, { data: latent, dims: [1, C, h, w] }, 2);
-  assert.deepEqual(rgb.dims, [1, 3, 2 * h, 2 * w]);
-  // Pixel (3,1) of the enlarged preview is latent cell (1,0), i.e. decode pixel (8,0).
-  for (let c = 0; c < 3; c++) assert.ok(Math.abs(rgb.data[(c * 2 * h + 3) * 2 * w + 1]! - image[(c * h * f + 8) * w * f]!) < 0.02);
+  // Two items side by side: the latent, and the latent negated.
+  const both = new Float32Array(2 * C * h * w);
+  both.set(latent);
+  both.set(latent.map((v) => -v), C * h * w);
+  const preview = latentPreviewImage(map, { data: both, dims: [2, C, h, w] }, 2);
+  assert.deepEqual([preview.count, preview.height, preview.width], [1, 2 * h, 2 * 2 * w]);
+  // Pixel (x 1, y 3) of the first item is latent cell (0, 1), i.e. decode pixel (0, 8), mapped to [0,1].
+  const unit = (v: number): number => Math.min(1, Math.max(0, v * 0.5 + 0.5));
+  for (let c = 0; c < 3; c++) assert.ok(Math.abs(preview.pixels[(3 * preview.width + 1) * 3 + c]! - unit(image[(c * h * f + 8) * w * f]!)) < 0.01);
+  // The second item starts 2*w pixels in and differs from the first (negated latent).
+  const second = preview.pixels[(3 * preview.width + 2 * w + 1) * 3]!;
+  assert.notEqual(second.toFixed(3), preview.pixels[(3 * preview.width + 1) * 3]!.toFixed(3));
 });
 
 test('mismatched shapes are refused', () => {
   assert.throws(() => fitLatentRgbMap({ data: new Float32Array(16), dims: [1, 1, 4, 4] }, { data: new Float32Array(3 * 30 * 32), dims: [1, 3, 30, 32] }), /cannot fit/);
   const map = fitLatentRgbMap({ data: new Float32Array(4).fill(1), dims: [1, 1, 2, 2] }, { data: new Float32Array(12).fill(0.5), dims: [1, 3, 2, 2] });
-  assert.throws(() => latentToRgb(map, { data: new Float32Array(8), dims: [1, 2, 2, 2] }), /1 channels, the latent has 2/);
+  assert.throws(() => latentPreviewImage(map, { data: new Float32Array(8), dims: [1, 2, 2, 2] }), /1 channels, the latent has 2/);
 });
