@@ -65,83 +65,115 @@ const sweepPrompt = (host: EditHost, count: number, start: number): Prompt =>
 
 console.log(`bench:edit on ${bundle}${tinyInstalled ? '' : ' (kontext-tiny is not installed: figures are for the random-weight fixture)'}`);
 
-async function measure(threads: { intraOpThreads?: number }) {
-  // Cold: a fresh host each time (bundle check, session creation, first inference).
-  const cold: Timed[] = [];
-  for (let i = 0; i < Math.min(3, repeats); i++) {
-    const host = await editHost(extraDirs, threads);
-    cold.push(await run(host, base(host)));
+/** Everything measured for one thread setting. */
+interface Samples {
+  setting: string;
+  threads: { intraOpThreads?: number };
+  host?: EditHost;
+  cold: Timed[];
+  warm: Timed[];
+  strengthOnly: Timed[];
+  stepMs: number[];
+  steps: number;
+  tokens: number;
+  batched: Timed[];
+  sequential: number[];
+}
+
+// The settings take turns at every measurement, so a change in the shared machine's load hits both columns alike.
+const samples: Samples[] = threadSettings.map((setting) => ({
+  setting,
+  threads: setting === 'default' ? {} : { intraOpThreads: Number(setting) },
+  cold: [],
+  warm: [],
+  strengthOnly: [],
+  stepMs: [],
+  steps: 0,
+  tokens: 0,
+  batched: [],
+  sequential: [],
+}));
+const each = async (work: (s: Samples, host: EditHost) => Promise<void>): Promise<void> => {
+  for (const s of samples) await work(s, s.host!);
+};
+
+// Cold: a fresh host each time (bundle check, session creation, first inference).
+for (let i = 0; i < Math.min(3, repeats); i++) {
+  for (const s of samples) {
+    const host = await editHost(extraDirs, s.threads);
+    s.cold.push(await run(host, base(host)));
     await host.dispose();
   }
-
-  const host = await editHost(extraDirs, threads);
-  await run(host, base(host));
-  // Warm: sessions loaded, output cache cleared, the whole workflow recomputed.
-  const warm: Timed[] = [];
-  for (let i = 0; i < repeats; i++) {
+}
+for (const s of samples) {
+  s.host = await editHost(extraDirs, s.threads);
+  await run(s.host, base(s.host));
+}
+// Warm: sessions loaded, output cache cleared, the whole workflow recomputed.
+for (let i = 0; i < repeats; i++) {
+  await each(async (s, host) => {
     host.executor.cache.clear();
-    warm.push(await run(host, base(host)));
-  }
-  // Strength-only: only Strength -> Projector -> Denoise -> Decode -> Save re-run.
-  const strengthOnly: Timed[] = [];
-  for (let i = 0; i < repeats; i++) strengthOnly.push(await run(host, base(host, { '6.value': (0.3 + 0.05 * i).toFixed(2) })));
-  await run(host, base(host, { '6.value': '0.99' }));
-  const lastDenoise = host.models.timings().lastDenoise!;
-  const stepMs = median(lastDenoise.stepMs);
-
-  // A sweep of 8 batched vs 8 sequential single-strength runs (encoders cached in both).
-  const batched: Timed[] = [];
-  const sequential: number[] = [];
-  for (let i = 0; i < Math.max(3, Math.floor(repeats / 2)); i++) {
-    batched.push(await run(host, sweepPrompt(host, 8, 0.1 + 0.01 * i)));
+    s.warm.push(await run(host, base(host)));
+  });
+}
+// Strength-only: only Strength -> Projector -> Denoise -> Decode -> Save re-run.
+for (let i = 0; i < repeats; i++) {
+  await each(async (s, host) => {
+    s.strengthOnly.push(await run(host, base(host, { '6.value': (0.31 + 0.05 * i).toFixed(2) })));
+    const last = host.models.timings().lastDenoise!;
+    s.stepMs.push(...last.stepMs);
+    s.steps = last.steps;
+    s.tokens = last.tokens;
+  });
+}
+// A sweep of 8 batched vs 8 sequential single-strength runs (encoders cached in both).
+for (let i = 0; i < Math.max(3, Math.floor(repeats / 2)); i++) {
+  await each(async (s, host) => {
+    s.batched.push(await run(host, sweepPrompt(host, 8, 0.1 + 0.01 * i)));
     let total = 0;
     for (let k = 0; k < 8; k++) total += (await run(host, base(host, { '6.value': (0.1 + 0.01 * i + k * 0.1).toFixed(3) }))).wallMs;
-    sequential.push(total);
-  }
-  await host.dispose();
+    s.sequential.push(total);
+  });
+}
+for (const s of samples) await s.host!.dispose();
 
-  const outside = (t: Timed[]): number => median(t.map((x) => (x.wallMs - x.onnxMs) / x.wallMs)) * 100;
+const outside = (t: Timed[]): number => median(t.map((x) => (x.wallMs - x.onnxMs) / x.wallMs)) * 100;
+const results = samples.map((s) => {
   const figures = {
     bundle,
-    steps: lastDenoise.steps,
-    tokens: lastDenoise.tokens,
-    cold_ms: median(cold.map((t) => t.wallMs)),
-    warm_ms: median(warm.map((t) => t.wallMs)),
-    strength_only_ms: median(strengthOnly.map((t) => t.wallMs)),
-    strength_only_nodes: strengthOnly[0]!.executed.length,
-    step_ms: stepMs,
-    outside_onnx_warm_pct: outside(warm),
-    outside_onnx_strength_only_pct: outside(strengthOnly),
-    sweep8_batched_ms: median(batched.map((t) => t.wallMs)),
-    sweep8_sequential_ms: median(sequential),
-    previews_per_strength_only_run: median(strengthOnly.map((t) => t.previews)),
+    steps: s.steps,
+    tokens: s.tokens,
+    cold_ms: median(s.cold.map((t) => t.wallMs)),
+    warm_ms: median(s.warm.map((t) => t.wallMs)),
+    strength_only_ms: median(s.strengthOnly.map((t) => t.wallMs)),
+    strength_only_nodes: s.strengthOnly[0]!.executed.length,
+    step_ms: median(s.stepMs),
+    outside_onnx_warm_pct: outside(s.warm),
+    outside_onnx_strength_only_pct: outside(s.strengthOnly),
+    sweep8_batched_ms: median(s.batched.map((t) => t.wallMs)),
+    sweep8_sequential_ms: median(s.sequential),
+    previews_per_strength_only_run: median(s.strengthOnly.map((t) => t.previews)),
   };
-  return { figures, coldRuns: cold.length };
-}
-
-const results: Array<{ setting: string; figures: Awaited<ReturnType<typeof measure>>['figures']; coldRuns: number }> = [];
-for (const setting of threadSettings) {
-  const measured = await measure(setting === 'default' ? {} : { intraOpThreads: Number(setting) });
-  results.push({ setting, ...measured });
-  const f = measured.figures;
-  console.log(JSON.stringify({ threads: setting, ...f, sweep8_vs_one_run: f.sweep8_batched_ms / f.strength_only_ms, sweep8_vs_sequential: f.sweep8_batched_ms / f.sweep8_sequential_ms }, null, 2));
-}
+  console.log(JSON.stringify({ threads: s.setting, ...figures, sweep8_vs_one_run: figures.sweep8_batched_ms / figures.strength_only_ms, sweep8_vs_sequential: figures.sweep8_batched_ms / figures.sweep8_sequential_ms }, null, 2));
+  return { setting: s.setting, figures, coldRuns: s.cold.length };
+});
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
 if (write) {
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const f = (x: number, d = 0): string => x.toFixed(d);
   const first = results[0]!.figures;
+  type Figures = (typeof results)[number]['figures'];
   const label = (setting: string): string => (setting === 'default' ? "threads: onnxruntime's default" : `threads: ${setting}`);
-  const row = (name: string, cell: (f: (typeof results)[number]['figures']) => string, target = ''): string =>
+  const row = (name: string, cell: (f: Figures) => string, target = ''): string =>
     `| ${name} | ${results.map((r) => cell(r.figures)).join(' | ')} | ${target} |`;
   const section = `## Edit
 
 \`npm run bench:edit\` (test/bench/edit.ts), ${date} UTC, ${os.cpus().length}-core CPU (${os.cpus()[0]?.model ?? 'unknown'}), no GPU,
 onnxruntime-node CPU provider, Node ${process.versions.node}. Bundle \`${bundle}\`${tinyInstalled ? '' : ' (the random-weight fixture: kontext-tiny was not installed)'};
 the default workflow (workflows/kontinuous-edit.json: 451x300 sample scaled to the model's size, ${first.steps} steps,
-${first.tokens} target tokens); medians of ${repeats} runs (cold: ${results[0]!.coldRuns}) per thread setting, the settings measured one after
-the other in one process. The machine is shared with the rest of the team (load average ${os.loadavg()[0]!.toFixed(1)} at the end), so
+${first.tokens} target tokens); medians of ${repeats} runs (cold: ${results[0]!.coldRuns}) per thread setting, the settings taking turns at every
+measurement in one process. The machine is shared with the rest of the team (load average ${os.loadavg()[0]!.toFixed(1)} at the end), so
 absolute times wander; ratios within a column are the comparable figures.
 "Outside onnxruntime" is wall time minus the onnxruntime time on the run's path (every session run except the
 preview decodes, which run beside the denoise loop); it holds the engine, image decode/resize, packing, Euler
