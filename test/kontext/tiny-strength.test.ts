@@ -33,7 +33,7 @@ async function read(result: Awaited<ReturnType<typeof execute>>, node: string, i
 }
 
 for (const instruction of ['make it night', 'turn it into a pencil sketch']) {
-  test(`kontext-tiny: "${instruction}" changes the image more as the strength grows`, { skip: existsSync(TINY) ? false : 'models/kontext-tiny is not installed yet' }, async () => {
+  test(`kontext-tiny: "${instruction}" changes the image more as the strength grows`, { skip: existsSync(TINY) ? false : 'models/kontext-tiny is not installed yet' }, async (t) => {
     const result = await execute(host, shippedPrompt(host, 'strength-sweep.json', { '6.mode': 'list', '6.list': STRENGTHS.join(', '), '5.instruction': instruction }, 'kontext-tiny'));
     assert.equal(result.status, 'success', JSON.stringify(result.failures));
     // SaveImage #12 holds the frames; the source as the model saw it (Scale Image's output) is the grid's first tile.
@@ -47,6 +47,7 @@ for (const instruction of ['make it night', 'turn it into a pencil sketch']) {
     const src: ImageBatch = { kind: 'IMAGE', count: 1, width: w, height: h, pixels: source, meta: [{}] };
     const change = frames.map((frame) => meanAbsDifference(frame, 0, src, 0));
     const message = `mean |output - source| by strength ${STRENGTHS.join(', ')}: ${change.map((c) => c.toFixed(4)).join(', ')}`;
+    t.diagnostic(message);
     for (let k = 1; k < change.length; k++) assert.ok(change[k]! >= change[k - 1]! - 0.003, `not monotone: ${message}`);
     assert.ok(change.at(-1)! > change[0]! + 0.03, `the full edit is not clearly further from the source than strength 0: ${message}`);
   });
