@@ -3,7 +3,7 @@
 import { defineNode } from '../../server/engine/node-definition.js';
 import { makeImageBatch } from '../sockets.js';
 import { floatTensor, modelOutputToImage } from './math/index.js';
-import { SOCKET, type KontextModel, type Latent } from './sockets.js';
+import { SOCKET, MODEL_INPUT, type KontextModel, type Latent } from './sockets.js';
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline } from './pipeline-access.js';
 
@@ -16,7 +16,7 @@ export const kontextDecode = defineNode({
     'Grid and Strength Animation use as labels. Feed the result to Save Image, or to Encode Image for a second edit.',
   inputs: {
     required: {
-      model: { type: SOCKET.KONTEXT_MODEL, tooltip: 'The model from Load Kontext Model.' },
+      model: MODEL_INPUT,
       latent: { type: SOCKET.LATENT, tooltip: 'The edited latents from Kontext Denoise.' },
     },
   },

@@ -3,7 +3,7 @@
 // clean image, and stops within a step when interrupted.
 import { defineNode, type NodeContext } from '../../server/engine/node-definition.js';
 import { floatTensor, type FloatTensor } from './math/index.js';
-import { SOCKET, latentItem, makeLatent, type Conditioning, type KontextModel, type Latent, type Modulation } from './sockets.js';
+import { SOCKET, MODEL_INPUT, CONDITIONING_INPUT, latentItem, makeLatent, type Conditioning, type KontextModel, type Latent, type Modulation } from './sockets.js';
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
 import { PreviewPump, previewStrip } from './preview.js';
@@ -81,8 +81,8 @@ export const kontextDenoise = defineNode({
     'without one it makes the plain Kontext edit. Shows a preview while it works and stops when you cancel.',
   inputs: {
     required: {
-      model: { type: SOCKET.KONTEXT_MODEL, tooltip: 'The model from Load Kontext Model.' },
-      conditioning: { type: SOCKET.CONDITIONING, tooltip: 'The encoded instruction from Encode Text.' },
+      model: MODEL_INPUT,
+      conditioning: CONDITIONING_INPUT,
       reference: { type: SOCKET.LATENT, tooltip: 'The image to edit, from Encode Image. The result has its size.' },
       seed: {
         type: 'INT',

@@ -2,7 +2,7 @@
 // latent that Kontext Denoise attends to. Cached, so a strength change never re-encodes the image.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { imageToModelInput } from './math/index.js';
-import { SOCKET, makeLatent, type KontextModel } from './sockets.js';
+import { SOCKET, MODEL_INPUT, makeLatent, type KontextModel } from './sockets.js';
 import { expectImage, expectKind } from './checks.js';
 import { kontextPipeline } from './pipeline-access.js';
 
@@ -15,7 +15,7 @@ export const kontextImageEncode = defineNode({
     'suit the model (put Scale Image for Kontext before it). A batch of several images gives one reference each.',
   inputs: {
     required: {
-      model: { type: SOCKET.KONTEXT_MODEL, tooltip: 'The model from Load Kontext Model.' },
+      model: MODEL_INPUT,
       image: { type: SOCKET.IMAGE, tooltip: 'The image to edit, sized by Scale Image for Kontext.' },
     },
   },

@@ -2,7 +2,7 @@
 // modulation that shifts and scales the text stream of every double block of the transformer.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { floatTensor } from './math/index.js';
-import { SOCKET, type Conditioning, type KontextModel, type Modulation, type Strength } from './sockets.js';
+import { SOCKET, MODEL_INPUT, CONDITIONING_INPUT, type Conditioning, type KontextModel, type Modulation, type Strength } from './sockets.js';
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline } from './pipeline-access.js';
 
@@ -15,8 +15,8 @@ export const kontextProjector = defineNode({
     'Kontext\'s projector). Needs a model with strength control; plain FLUX.1 Kontext has none.',
   inputs: {
     required: {
-      model: { type: SOCKET.KONTEXT_MODEL, tooltip: 'The model from Load Kontext Model.' },
-      conditioning: { type: SOCKET.CONDITIONING, tooltip: 'The encoded instruction from Encode Text.' },
+      model: MODEL_INPUT,
+      conditioning: CONDITIONING_INPUT,
       strength: { type: SOCKET.STRENGTH, tooltip: 'One or more strengths from the Strength node.' },
     },
   },

@@ -85,3 +85,9 @@ export function latentItem(latent: Latent, index: number): Latent {
     { ...latent.meta[index] },
   ]);
 }
+
+/** The model input every Kontext node takes, declared once so its tooltip reads the same everywhere. */
+export const MODEL_INPUT = { type: SOCKET.KONTEXT_MODEL, tooltip: 'The model from Load Kontext Model.' } as const;
+
+/** The encoded-instruction input of Projector and Kontext Denoise. */
+export const CONDITIONING_INPUT = { type: SOCKET.CONDITIONING, tooltip: 'The encoded instruction from Encode Text.' } as const;

@@ -1,7 +1,7 @@
 // Encode Text: the edit instruction through both text encoders (the CLIP role's pooled vector and the T5 role's
 // sequence). Cached, so changing only the strength never re-encodes the text.
 import { defineNode } from '../../server/engine/node-definition.js';
-import { SOCKET, type Conditioning, type KontextModel } from './sockets.js';
+import { SOCKET, MODEL_INPUT, type Conditioning, type KontextModel } from './sockets.js';
 import { expectKind } from './checks.js';
 import { kontextPipeline } from './pipeline-access.js';
 
@@ -14,7 +14,7 @@ export const kontextTextEncode = defineNode({
     'Write what should change, not a description of the whole picture.',
   inputs: {
     required: {
-      model: { type: SOCKET.KONTEXT_MODEL, tooltip: 'The model from Load Kontext Model.' },
+      model: MODEL_INPUT,
       instruction: {
         type: 'STRING',
         multiline: true,

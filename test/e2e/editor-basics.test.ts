@@ -3,9 +3,9 @@
 // links round-trip the graph, and undo/redo restore widget edits.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ensureClientBuilt, launchBrowser, openEditor, pageErrors, startProductServer, type Browser, type ProductServer } from './harness.js';
+import { launchBrowser, openEditor, pageErrors, useEditorSession, type Browser, type ProductServer } from './harness.js';
 
 let server: ProductServer;
 let browser: Browser;
@@ -27,18 +27,7 @@ function graphSummary(page: Page) {
 }
 
 describe('editor basics (chromium)', () => {
-  before(async () => {
-    await ensureClientBuilt();
-    server = await startProductServer();
-    browser = await launchBrowser();
-    page = await openEditor(browser.context, server.url);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
-  });
+  useEditorSession({}, (session) => ({ server, browser, page } = session));
 
   it('opens with the default workflow built from /object_info', async () => {
     const state = await page.evaluate(() => {
@@ -164,7 +153,8 @@ describe('editor basics (chromium)', () => {
     await page.mouse.dblclick(box.x + box.width - 60, box.y + box.height - 60);
     await page.waitForSelector('.litesearchbox input', { timeout: 5000 });
     await page.keyboard.type('Strength Grid');
-    await page.waitForSelector('.litesearchbox .lite-search-item');
+    // Enter picks the first item: wait until the filter has caught up with the typing (it runs on a timer).
+    await page.waitForFunction(() => document.querySelector('.litesearchbox .lite-search-item')?.textContent?.includes('Strength Grid'));
     await page.keyboard.press('Enter');
     await page.waitForFunction((n) => window.kontinuous.graph.nodes.length === n + 1, start);
     const added = await page.evaluate(() => window.kontinuous.graph.nodes.at(-1).type);

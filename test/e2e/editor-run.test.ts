@@ -3,9 +3,9 @@
 // images in the node, errors on the right node (validation and execution), and dropping a saved PNG restores it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ensureClientBuilt, launchBrowser, openEditor, pageErrors, samplePngPath, startProductServer, type Browser, type ProductServer } from './harness.js';
+import { pageErrors, samplePngPath, useEditorSession, type Browser, type ProductServer } from './harness.js';
 
 let server: ProductServer;
 let browser: Browser;
@@ -32,18 +32,7 @@ function stubWorkflow(image: string, withFailure = false) {
 describe('running from the editor (chromium, stub nodes)', () => {
   let uploaded = '';
 
-  before(async () => {
-    await ensureClientBuilt();
-    server = await startProductServer({ testNodes: true });
-    browser = await launchBrowser();
-    page = await openEditor(browser.context, server.url);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
-  });
+  useEditorSession({ testNodes: true }, (session) => ({ server, browser, page } = session));
 
   it('uploads an image through Load Image\'s file picker and shows its thumbnail', async () => {
     const loadImage = await page.evaluate(() => {

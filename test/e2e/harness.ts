@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
@@ -159,4 +160,32 @@ export function pageErrors(page: Page): string[] {
 /** A small PNG (solid colour) made by the server's own codec-free path: raw bytes built here. */
 export function samplePngPath(): string {
   return path.join(REPO, 'workflows', 'chelsea.png');
+}
+
+/** What a browser suite works with: the product server, the browser and the editor page on it. */
+export interface EditorSession {
+  server: ProductServer;
+  browser: Browser;
+  page: Page;
+}
+
+/**
+ * Registers the suite's hooks: before it, the built client, `npm start`'s server, a browser and the editor page
+ * (handed to `ready`); after it, all of them closed and the data dir removed.
+ */
+export function useEditorSession(options: { testNodes?: boolean }, ready: (session: EditorSession) => void): void {
+  let session: Partial<EditorSession> = {};
+  before(async () => {
+    await ensureClientBuilt();
+    session.server = await startProductServer(options);
+    session.browser = await launchBrowser();
+    session.page = await openEditor(session.browser.context, session.server.url);
+    ready(session as EditorSession);
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.server?.stop();
+    if (session.server) fs.rmSync(session.server.dataDir, { recursive: true, force: true });
+    session = {};
+  });
 }

@@ -2,10 +2,9 @@
 // the history panel shows thumbnails and reopens the workflow of a past run, and the server's workflow library
 // opens templates and saves the current graph.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ensureClientBuilt, launchBrowser, openEditor, pageErrors, startProductServer, type Browser, type ProductServer } from './harness.js';
+import { pageErrors, useEditorSession, type Browser, type ProductServer } from './harness.js';
 
 let server: ProductServer;
 let browser: Browser;
@@ -30,18 +29,7 @@ function slowWorkflow(stepMs: number) {
 }
 
 describe('queue, history and library panels (chromium)', () => {
-  before(async () => {
-    await ensureClientBuilt();
-    server = await startProductServer({ testNodes: true });
-    browser = await launchBrowser();
-    page = await openEditor(browser.context, server.url);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
-  });
+  useEditorSession({ testNodes: true }, (session) => ({ server, browser, page } = session));
 
   it('queues the batch count and cancels one pending run from the queue panel', async () => {
     await page.evaluate((wf) => window.kontinuous.app.openWorkflow(wf, 'slow'), slowWorkflow(200));
