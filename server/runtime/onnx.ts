@@ -281,6 +281,10 @@ async function tryProvider(provider: ExecutionProvider): Promise<string | null> 
     // Trying would only make onnxruntime print a load failure to stderr; say what is missing instead.
     return explainProviderFailure(provider, 'the provider library is not installed', false);
   }
+  if (provider === 'webgpu' && !vulkanLoaderPresent()) {
+    // Without the Vulkan loader Dawn prints a native error trace to stderr before failing: say it plainly instead.
+    return 'WebGPU needs the Vulkan loader (libvulkan.so.1), which this system does not have';
+  }
   try {
     const session = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [provider], logSeverityLevel: 4 });
     const x = new ort.Tensor('float32', new Float32Array([1]), [1]);
@@ -289,6 +293,21 @@ async function tryProvider(provider: ExecutionProvider): Promise<string | null> 
     return null;
   } catch (error) {
     return explainProviderFailure(provider, messageOf(error), known.bundled);
+  }
+}
+
+/**
+ * Whether the Vulkan loader can be found on Linux (LD_LIBRARY_PATH, then the dynamic linker's cache); elsewhere,
+ * or where the cache is unreadable, answers true so that the provider itself is asked.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  if (dirs.some((dir) => fs.existsSync(path.join(dir, 'libvulkan.so.1')))) return true;
+  try {
+    return fs.readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1');
+  } catch {
+    return true;
   }
 }
 
