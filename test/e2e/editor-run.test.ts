@@ -35,7 +35,13 @@ describe('running from the editor (chromium, stub nodes)', () => {
   useEditorSession({ testNodes: true }, (session) => ({ server, browser, page } = session));
 
   it('uploads an image through Load Image\'s file picker and shows its thumbnail', async () => {
-    const loadImage = await page.evaluate(() => {
+    // The sample image the server seeds into input/ loads into the node's thumbnail asynchronously and can move
+    // the button: wait for it, then locate the button afresh for each try.
+    await page.waitForFunction(() => {
+      const node = window.kontinuous.graph.nodes.find((n: { type: string }) => n.type === 'LoadImage');
+      return window.kontinuous.app.nodeView(node.id).imageElements.every((img: HTMLImageElement) => img.complete);
+    });
+    const locate = () => page.evaluate(() => {
       const { graph, canvas } = window.kontinuous;
       const node = graph.nodes.find((n: { type: string }) => n.type === 'LoadImage');
       const button = node.widgets.find((w: { type: string }) => w.type === 'button');
@@ -45,7 +51,13 @@ describe('running from the editor (chromium, stub nodes)', () => {
       const rect = canvas.canvas.getBoundingClientRect();
       return { id: node.id, x: rect.left + (node.pos[0] + node.size[0] / 2 + ox) * scale, y: rect.top + (node.pos[1] + button.y + 10 + oy) * scale };
     });
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.mouse.click(loadImage.x, loadImage.y)]);
+    let chooser;
+    let loadImage = await locate();
+    for (let attempt = 0; attempt < 3 && !chooser; attempt++) {
+      loadImage = await locate();
+      [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }).catch(() => undefined), page.mouse.click(loadImage.x, loadImage.y)]);
+    }
+    assert.ok(chooser, 'clicking the upload button opens a file chooser');
     await chooser.setFiles(samplePngPath());
     await page.waitForFunction((id) => {
       const view = window.kontinuous.app.nodeView(id);
