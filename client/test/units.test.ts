@@ -2,7 +2,7 @@
 // round trips, snapshot undo/redo, strength lists for the explorer, and positional widget-value alignment.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readPngText } from '../src/workflow/png-text.js';
+import { readPngText } from '../../server/engine/workflow/png-text.js';
 import { decodeShareFragment, encodeShareFragment } from '../src/workflow/share-link.js';
 import { UndoHistory, snapshotOf } from '../src/state/undo.js';
 import { strengthsFromInputs, strengthsOfPrompt } from '../src/strength/strengths.js';

@@ -3,7 +3,7 @@
 // the UI workflow to embed in saved images.
 import { readFileSync } from 'node:fs';
 import { EngineError, parseWorkflow, workflowToPrompt, type NodeRegistry, type Prompt, type Workflow } from '../engine/index.js';
-import { readPngText } from '../media/png-text.js';
+import { readPngText } from '../engine/workflow/png-text.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export interface LoadedInput {

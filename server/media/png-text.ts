@@ -63,15 +63,3 @@ export function addPngText(png: Uint8Array, text: Record<string, string>): Buffe
   chunks.splice(end < 0 ? chunks.length : end, 0, ...extra);
   return writePngChunks(chunks);
 }
-
-/** Reads every tEXt chunk of a PNG as keyword -> text. */
-export function readPngText(png: Uint8Array): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const chunk of readPngChunks(png)) {
-    if (chunk.name !== 'tEXt') continue;
-    const zero = chunk.data.indexOf(0);
-    if (zero <= 0) continue;
-    out[chunk.data.toString('latin1', 0, zero)] = chunk.data.toString('latin1', zero + 1);
-  }
-  return out;
-}

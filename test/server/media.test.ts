@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { makeImageBatch } from '../../nodes/sockets.js';
 import { decodeImage, encodeJpeg, encodePng, encodeWebp, ImageRejectedError, resizeImage, sniffImage, toRgb8, transcodeImage } from '../../server/media/codec.js';
-import { addPngText, asciiJson, readPngChunks, readPngText } from '../../server/media/png-text.js';
+import { addPngText, asciiJson, readPngChunks } from '../../server/media/png-text.js';
+import { readPngText } from '../../server/engine/workflow/png-text.js';
 
 function gradient(count: number, height: number, width: number) {
   const image = makeImageBatch(count, height, width);

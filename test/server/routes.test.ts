@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { readPngText } from '../../server/media/png-text.js';
+import { readPngText } from '../../server/engine/workflow/png-text.js';
 import { pngBytes, request, solidPrompt, startServer, upload, waitForHistory, type TestServer } from './helpers.js';
 
 let t: TestServer;

@@ -1,7 +1,7 @@
 // Workflows in and out of the editor as files: open and save JSON, drop a JSON or a PNG that carries a workflow,
 // drop or paste an image onto Load Image, export the API prompt, and share links.
 import type { App } from '../app.js';
-import { readPngText } from '../workflow/png-text.js';
+import { readPngText } from '../../../server/engine/workflow/png-text.js';
 import { decodeShareFragment } from '../workflow/share-link.js';
 import type { UploadableNode } from '../widgets/image-upload.js';
 import { download } from './dom.js';

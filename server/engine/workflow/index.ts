@@ -2,3 +2,4 @@
 export * from './types.js';
 export * from './migrations.js';
 export * from './convert.js';
+export * from './png-text.js';

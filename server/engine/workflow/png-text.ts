@@ -1,5 +1,5 @@
-// Reads tEXt (and uncompressed iTXt) chunks from a PNG, to restore the workflow a saved image carries. Small on
-// purpose: the signature, then length-type-data-crc records until IEND. tEXt is Latin-1 by the PNG spec, but
+// Reads tEXt (and uncompressed iTXt) chunks from a PNG, to restore the workflow a saved image carries. Pure (no
+// Node APIs) so the editor, the CLI and the server read embedded workflows the same way. Small on purpose: the signature, then length-type-data-crc records until IEND. tEXt is Latin-1 by the PNG spec, but
 // some tools write UTF-8 there, so valid UTF-8 is read as such; iTXt text is always UTF-8.
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
