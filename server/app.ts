@@ -12,7 +12,8 @@ import type { ServerConfig } from './config.js';
 import { isLoopbackHost } from './config.js';
 import { OutputCache } from './engine/cache.js';
 import { Executor } from './engine/executor.js';
-import type { InputSpec, NodeDefinition, NodeServices } from './engine/node-definition.js';
+import type { NodeDefinition, NodeServices } from './engine/node-definition.js';
+import { bindImageChoices } from '../nodes/image/bind-choices.js';
 import { NodeRegistry } from './engine/registry.js';
 import type { ServerContext } from './http/context.js';
 import { errorHandler, sendError } from './http/errors.js';
@@ -54,30 +55,13 @@ export interface KontinuousServer {
   close(): Promise<void>;
 }
 
-/**
- * Image-upload combos (Load Image) list this server's input area: the declarations are shared module data, so
- * each server binds its own listing into a copy rather than a global.
- */
-function bindFileChoices(defs: NodeDefinition[], files: FileAreas): NodeDefinition[] {
-  const bind = (inputs: Record<string, InputSpec>): Record<string, InputSpec> =>
-    Object.fromEntries(Object.entries(inputs).map(([name, spec]) => [name, spec.imageUpload ? { ...spec, choices: () => files.listImages('input') } : spec]));
-  return defs.map((def) => {
-    const uploads = Object.values({ ...def.inputs.required, ...def.inputs.optional }).some((s) => s.imageUpload);
-    if (!uploads) return def;
-    return {
-      ...def,
-      inputs: { ...def.inputs, required: bind(def.inputs.required), ...(def.inputs.optional && { optional: bind(def.inputs.optional) }) },
-    };
-  });
-}
-
 /** Builds a server from a config; throws if the data dir or its database cannot be opened. */
 export function createServer(options: CreateServerOptions): KontinuousServer {
   const { config } = options;
   fs.mkdirSync(config.dataDir, { recursive: true });
   const files = new FileAreas(config.dataDir, { maxPixels: config.limits.maxPixels });
   const services = { ...options.services, files } as NodeServices;
-  const registry = new NodeRegistry(bindFileChoices(options.nodes ?? allNodes, files));
+  const registry = new NodeRegistry(bindImageChoices(options.nodes ?? allNodes, files));
   const executor = new Executor({ registry, services, cache: new OutputCache({ maxBytes: Math.round(config.cacheMb * 1024 * 1024) }) });
   const store = new QueueStore(path.join(config.dataDir, 'queue.sqlite'), config.maxHistory);
   const recoveredAfterCrash = store.recoverInterrupted();

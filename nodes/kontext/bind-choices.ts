@@ -1,12 +1,8 @@
-// The model loader's bundle list depends on the host's model directories. Declarations are shared module data,
-// so each host (server, CLI, test) binds its own listing into a copy, as the server does for Load Image's files.
-import type { InputSpec, NodeDefinition } from '../../server/engine/node-definition.js';
+// The model loader's bundle list depends on the host's model directories.
+import { bindChoices, type ChoiceLister } from '../../server/engine/bind-choices.js';
+import type { NodeDefinition } from '../../server/engine/node-definition.js';
 
 /** Copies of `defs` whose KontextModelLoader lists the bundles `list` returns (evaluated on every use). */
-export function bindBundleChoices(defs: readonly NodeDefinition[], list: () => readonly string[]): NodeDefinition[] {
-  return defs.map((def) => {
-    if (def.id !== 'KontextModelLoader') return def;
-    const bundle: InputSpec = { ...def.inputs.required.bundle!, choices: list };
-    return { ...def, inputs: { ...def.inputs, required: { ...def.inputs.required, bundle } } };
-  });
+export function bindBundleChoices(defs: readonly NodeDefinition[], list: ChoiceLister): NodeDefinition[] {
+  return bindChoices(defs, (def, name) => (def.id === 'KontextModelLoader' && name === 'bundle' ? list : undefined));
 }

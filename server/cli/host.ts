@@ -4,7 +4,8 @@ import path from 'node:path';
 import { allNodes } from '../../nodes/index.js';
 import '../../nodes/services.js';
 import { bindBundleChoices } from '../../nodes/kontext/bind-choices.js';
-import { Executor, NodeRegistry, OutputCache, type InputSpec, type NodeDefinition, type NodeFailure, type NodeServices } from '../engine/index.js';
+import { bindImageChoices } from '../../nodes/image/bind-choices.js';
+import { Executor, NodeRegistry, OutputCache, type NodeFailure, type NodeServices } from '../engine/index.js';
 import { FileAreas } from '../store/file-areas.js';
 import { REPO_DIR } from '../config.js';
 import { createModelService } from '../runtime/model-service.js';
@@ -30,17 +31,6 @@ export interface CliHost {
   /** The execution provider sessions run on ('not started' before the first model loads). */
   provider(): string;
   close(): Promise<void>;
-}
-
-/** Copies of the node declarations whose Load Image lists this data dir's input/ files. */
-export function bindImageChoices(defs: readonly NodeDefinition[], files: FileAreas): NodeDefinition[] {
-  const bind = (inputs: Record<string, InputSpec>): Record<string, InputSpec> =>
-    Object.fromEntries(Object.entries(inputs).map(([name, spec]) => [name, spec.imageUpload ? { ...spec, choices: () => files.listImages('input') } : spec]));
-  return defs.map((def) => {
-    const all = { ...def.inputs.required, ...def.inputs.optional };
-    if (!Object.values(all).some((spec) => spec.imageUpload)) return def;
-    return { ...def, inputs: { ...def.inputs, required: bind(def.inputs.required), ...(def.inputs.optional && { optional: bind(def.inputs.optional) }) } };
-  });
 }
 
 /** True when a failure comes from loading or checking a model bundle (exit code 3 rather than 1). */

@@ -14,3 +14,4 @@ export { nodeSignature, stableStringify } from './signature.js';
 export { summariseInputs, summariseValue } from './summarise.js';
 export { Executor, InterruptedError, type EngineLogger, type ExecutorOptions } from './executor.js';
 export * from './workflow/index.js';
+export * from './bind-choices.js';
