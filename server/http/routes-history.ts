@@ -44,9 +44,9 @@ export function historyRoutes(ctx: ServerContext): Router {
     const state = store.state(id);
     const job: Record<string, unknown> = { prompt_id: id, state };
     if (state === 'pending') {
-      const pending = store.pending();
-      job.position = pending.findIndex((item) => item.promptId === id);
-      job.number = pending[job.position as number]?.number;
+      const place = store.pendingPosition(id);
+      job.position = place?.position ?? -1;
+      job.number = place?.number;
     } else if (state === 'done' || state === 'failed') {
       const entry = store.historyEntry(id);
       if (entry) {

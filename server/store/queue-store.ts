@@ -1,5 +1,7 @@
-// The prompt queue and history in SQLite (WAL), mirrored in memory so reads never touch the disk. Every state
-// change is one transaction, so a kill -9 at any moment leaves each prompt pending, running or in history.
+// The prompt queue and history in SQLite (WAL). Every state change is one transaction, so a kill -9 at any moment
+// leaves each prompt pending, running or in history. Memory holds only the queue's order (id, number, insertion
+// order) and the running prompt: a backlog of thousands of prompts stays on disk instead of in the JS heap, where
+// its high-water mark would stay in the process's RSS long after the queue drained.
 import Database from 'better-sqlite3';
 import type { Prompt } from '../engine/api.js';
 import type { UiOutput } from '../engine/node-definition.js';
@@ -70,14 +72,17 @@ function rowToItem(row: QueueRow): QueueItem {
   };
 }
 
-function compareItems(a: QueueItem, b: QueueItem): number {
+/** What memory keeps of a pending prompt: enough to order the queue and answer by id. */
+type PendingKey = Pick<QueueItem, 'promptId' | 'number' | 'seq'>;
+
+function compareItems(a: PendingKey, b: PendingKey): number {
   return a.number - b.number || a.seq - b.seq;
 }
 
 /** SQLite-backed queue and capped history for one data dir. */
 export class QueueStore {
   private readonly db: Database.Database;
-  private readonly pendingItems: QueueItem[] = [];
+  private readonly pendingItems: PendingKey[] = [];
   private readonly pendingIds = new Set<string>();
   private runningItem: QueueItem | null = null;
   private historyCount = 0;
@@ -111,6 +116,8 @@ export class QueueStore {
          VALUES (@prompt_id, @seq, @number, @prompt, @exec_prompt, @extra_data, @outputs, @client_id, 'pending')`,
       ),
       setState: this.db.prepare('UPDATE queue SET state = ? WHERE prompt_id = ?'),
+      one: this.db.prepare('SELECT * FROM queue WHERE prompt_id = ?'),
+      allPending: this.db.prepare("SELECT * FROM queue WHERE state = 'pending'"),
       setFront: this.db.prepare("UPDATE queue SET state = 'pending', number = ? WHERE prompt_id = ?"),
       remove: this.db.prepare('DELETE FROM queue WHERE prompt_id = ?'),
       removePending: this.db.prepare("DELETE FROM queue WHERE state = 'pending'"),
@@ -131,10 +138,10 @@ export class QueueStore {
   }
 
   private load(): void {
-    const rows = this.db.prepare('SELECT * FROM queue ORDER BY seq ASC').all() as QueueRow[];
+    const rows = this.db.prepare('SELECT prompt_id, seq, number, state FROM queue ORDER BY seq ASC').all() as QueueRow[];
     for (const row of rows) {
       if (row.state === 'pending') {
-        this.pendingItems.push(rowToItem(row));
+        this.pendingItems.push({ promptId: row.prompt_id, number: row.number, seq: row.seq });
         this.pendingIds.add(row.prompt_id);
       }
       this.seq = Math.max(this.seq, row.seq);
@@ -204,7 +211,7 @@ export class QueueStore {
       if (compareItems(this.pendingItems[mid]!, full) <= 0) lo = mid + 1;
       else hi = mid;
     }
-    this.pendingItems.splice(lo, 0, full);
+    this.pendingItems.splice(lo, 0, { promptId: full.promptId, number: full.number, seq: full.seq });
     this.pendingIds.add(full.promptId);
     return full;
   }
@@ -217,12 +224,14 @@ export class QueueStore {
   /** Marks the first pending prompt running and returns it; null when the queue is empty. */
   takeNext(): QueueItem | null {
     if (this.runningItem) throw new Error('a prompt is already running');
-    const item = this.pendingItems.shift();
-    if (!item) return null;
-    this.pendingIds.delete(item.promptId);
-    this.stmts.setState.run('running', item.promptId);
-    this.runningItem = item;
-    return item;
+    const key = this.pendingItems.shift();
+    if (!key) return null;
+    this.pendingIds.delete(key.promptId);
+    const row = this.stmts.one.get(key.promptId) as QueueRow | undefined;
+    if (!row) throw new Error(`queued prompt ${key.promptId} is missing from the database`);
+    this.stmts.setState.run('running', key.promptId);
+    this.runningItem = rowToItem(row);
+    return this.runningItem;
   }
 
   /** Puts the running prompt back at the front of the queue (graceful shutdown checkpoint). */
@@ -233,8 +242,7 @@ export class QueueStore {
     const number = first ? Math.min(item.number, first.number - 1) : item.number;
     this.stmts.setFront.run(number, item.promptId);
     this.runningItem = null;
-    const requeued = { ...item, number };
-    this.pendingItems.unshift(requeued);
+    this.pendingItems.unshift({ promptId: item.promptId, number, seq: item.seq });
     this.pendingIds.add(item.promptId);
   }
 
@@ -256,9 +264,17 @@ export class QueueStore {
     return this.runningItem;
   }
 
-  /** Pending prompts in execution order (a copy). */
+  /** Pending prompts in execution order, read from the database. */
   pending(): QueueItem[] {
-    return [...this.pendingItems];
+    const items = (this.stmts.allPending.all() as QueueRow[]).map(rowToItem);
+    return items.sort(compareItems);
+  }
+
+  /** A pending prompt's place in the queue (0 runs next) and its number; null when it is not pending. */
+  pendingPosition(promptId: string): { position: number; number: number } | null {
+    if (!this.pendingIds.has(promptId)) return null;
+    const position = this.pendingItems.findIndex((key) => key.promptId === promptId);
+    return position < 0 ? null : { position, number: this.pendingItems[position]!.number };
   }
 
   get pendingCount(): number {

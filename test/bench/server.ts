@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import { serverNodeArgs } from '../start-command.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLIENTS = 20;
@@ -20,7 +21,11 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? '--cache-mb 8').split(' ').filter(Boolean);
 
 function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'server/main.ts', '--port', '0', '--data-dir', dataDir, ...SERVER_ARGS], {
+  // npm start's node flags, then BENCH_NODE_ARGS (later V8 flags win, so experiments can override), then the entry.
+  const startArgs = serverNodeArgs();
+  const startFlags = startArgs.slice(0, -1);
+  const entry = startArgs.at(-1)!;
+  const child = spawn(process.execPath, [...startFlags, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), entry, '--port', '0', '--data-dir', dataDir, ...SERVER_ARGS], {
     cwd: REPO,
     env: { ...process.env, KONTINUOUS_TEST_NODES: '1', ...(process.env.BENCH_ARENAS && { MALLOC_ARENA_MAX: process.env.BENCH_ARENAS }) },
     stdio: ['ignore', 'pipe', 'inherit'],

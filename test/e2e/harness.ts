@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { serverNodeArgs } from '../start-command.js';
 
 declare global {
   interface Window {
@@ -69,7 +70,7 @@ export interface ProductServer {
 /** Spawns server/main.ts on `port` (0 = any) and resolves once it prints its URL. */
 export async function startProductServer(options: { dataDir?: string; port?: number; testNodes?: boolean; env?: Record<string, string> } = {}): Promise<ProductServer> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kontinuous-e2e-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [...serverNodeArgs(), '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir], {
     cwd: REPO,
     env: { ...process.env, KONTINUOUS_TEST_NODES: options.testNodes ? '1' : '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { request, slowPrompt, tempDir } from './helpers.js';
+import { serverNodeArgs } from '../start-command.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const children: ChildProcess[] = [];
@@ -20,7 +21,7 @@ after(() => {
 
 /** Starts server/main.ts with the stub nodes; resolves with its URL once it prints one. */
 function startProcess(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--data-dir', dataDir, ...extra], {
+  const child = spawn(process.execPath, [...serverNodeArgs(), '--port', '0', '--data-dir', dataDir, ...extra], {
     cwd: REPO,
     env: { ...process.env, KONTINUOUS_TEST_NODES: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

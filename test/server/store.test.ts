@@ -120,4 +120,28 @@ describe('QueueStore', () => {
     assert.deepEqual(store.pending().map((i) => i.promptId), ['f', 'e']);
     store.close();
   });
+
+  it('keeps pending prompts on disk, not in memory: they come back whole, in order, with their positions', () => {
+    const store = new QueueStore(path.join(dir(), 'q.sqlite'), 10);
+    const big = (id: string, number: number): Omit<QueueItem, 'seq'> => ({
+      ...item(id, number),
+      prompt: { '1': { class_type: 'X', inputs: { text: `${id} `.repeat(1000) } } },
+      extraData: { client: id },
+      clientId: `client-${id}`,
+    });
+    store.enqueue(big('p', 2));
+    store.enqueue(big('q', 1));
+    assert.deepEqual(store.pendingPosition('p'), { position: 1, number: 2 });
+    assert.deepEqual(store.pendingPosition('q'), { position: 0, number: 1 });
+    assert.equal(store.pendingPosition('nope'), null);
+    const listed = store.pending();
+    assert.deepEqual(listed.map((i) => [i.promptId, i.clientId, i.extraData.client]), [['q', 'client-q', 'q'], ['p', 'client-p', 'p']]);
+    const taken = store.takeNext()!;
+    assert.equal(taken.promptId, 'q');
+    assert.equal((taken.prompt['1']!.inputs.text as string).length, 2000, 'the whole prompt is read back when it runs');
+    assert.deepEqual(taken.outputs, ['1']);
+    assert.equal(store.pendingPosition('q'), null);
+    assert.deepEqual(store.pendingPosition('p'), { position: 0, number: 2 });
+    store.close();
+  });
 });
