@@ -32,13 +32,26 @@ async function writeNew(ctx: NodeContext, type: AreaType, prefix: string, bytes:
   }
 }
 
+/** PNGs encoded at once ahead of the writes: sharp encodes on the thread pool, so a sweep's images overlap. */
+const ENCODE_AHEAD = 4;
+
 /** Encodes and writes each batch item; returns the UI listing. Throws on a bad prefix or a write failure. */
 export async function saveBatch(ctx: NodeContext, images: ImageBatch, type: AreaType, prefix: string, text: Record<string, string>): Promise<UiOutput> {
   if (!images || images.kind !== 'IMAGE') throw new TypeError('images must be an IMAGE batch');
   const listing: NonNullable<UiOutput['images']> = [];
+  const encodings: Array<Promise<Buffer>> = [];
+  const encode = (i: number): void => {
+    if (i >= images.count) return;
+    encodings[i] = encodePng(images, i, text);
+    // Awaited in order below; if an earlier item fails first, this one's failure must not go unhandled.
+    encodings[i]!.catch(() => {});
+  };
+  for (let i = 0; i < ENCODE_AHEAD; i++) encode(i);
   for (let i = 0; i < images.count; i++) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    const png = await encodePng(images, i, text);
+    const png = await encodings[i]!;
+    encode(i + ENCODE_AHEAD);
+    // Written in batch order, so the counter names follow the batch.
     const target = await writeNew(ctx, type, prefix, png);
     listing.push({ filename: target.filename, subfolder: target.subfolder, type });
   }

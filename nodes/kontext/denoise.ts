@@ -44,6 +44,9 @@ function itemMeta(base: ItemMeta, strength: number | null, chained: boolean): It
 /** Per loaded bundle: the latent-to-RGB map its previews use when it has no preview decoder. */
 const previewMaps = new WeakMap<KontextHandle, Promise<LatentRgbMap>>();
 
+/** At most this many previews start per second (steps faster than that share one). */
+const PREVIEWS_PER_SECOND = 15;
+
 /** Smallest preview height in pixels: tiny latent grids are enlarged to at least this. */
 const MIN_PREVIEW_SIDE = 48;
 
@@ -68,6 +71,7 @@ function previewPump(ctx: NodeContext, pipeline: KontextPipeline, handle: Kontex
     make,
     (jpeg) => ctx.preview({ format: 'jpeg', data: jpeg }),
     (error) => console.warn(`[kontext] a denoise preview failed: ${(error as Error).message}`),
+    1000 / PREVIEWS_PER_SECOND,
   );
 }
 
