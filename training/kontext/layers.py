@@ -39,8 +39,9 @@ class LoRALinear(nn.Linear):
     def forward(self, x: torch.Tensor, lora_scale: Optional[torch.Tensor] = None) -> torch.Tensor:
         out = F.linear(x, self.weight, self.bias)
         if self.lora_rank > 0 and lora_scale is not None:
-            delta = self.lora_B(self.lora_A(x))
-            out = out + delta * (as_dtype(lora_scale, out.dtype) * self.lora_scaling)
+            # The scale multiplies the rank-r intermediate (r values per token) rather than the output.
+            low = self.lora_A(x) * (as_dtype(lora_scale, x.dtype) * self.lora_scaling)
+            out = out + self.lora_B(low)
         return out
 
 
@@ -64,8 +65,10 @@ class RMSNorm(nn.Module):
 
 
 class PlainLayerNorm(nn.Module):
-    """LayerNorm without affine parameters, written out: torch 1.13 exports nn.LayerNorm(affine=False) at opset
-    17 as a LayerNormalization node with an empty scale input, which the ONNX checker rejects."""
+    """LayerNorm without affine parameters, with a constant ones scale and zeros bias: torch 1.13 exports
+    nn.LayerNorm(affine=False) at opset 17 as a LayerNormalization node with an empty scale input, which the ONNX
+    checker rejects (and onnxruntime 1.30 crashes on a missing bias); with constants it is one
+    LayerNormalization node instead of seven elementwise kernels."""
 
     def __init__(self, dim: int, eps: float = 1e-6):
         super().__init__()
@@ -75,8 +78,41 @@ class PlainLayerNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = x.dtype
         xf = as_dtype(x, torch.float32)
-        centred = xf - xf.mean(-1, keepdim=True)
-        return as_dtype(centred * torch.rsqrt(centred.pow(2).mean(-1, keepdim=True) + self.eps), dtype)
+        ones = torch.ones(self.dim, dtype=torch.float32, device=x.device)
+        zeros = torch.zeros(self.dim, dtype=torch.float32, device=x.device)
+        return as_dtype(F.layer_norm(xf, (self.dim,), ones, zeros, self.eps), dtype)
+
+
+def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
+    """F.gelu(x, approximate="tanh"); under ONNX export written out in the form onnxruntime fuses into one
+    FastGelu kernel (torch's own export of the tanh GELU is nine kernels that nothing fuses)."""
+    if not _onnx_exporting():
+        return F.gelu(x, approximate="tanh")
+    return x * 0.5 * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3))))
+
+
+class _KeepLeadingReshape(torch.autograd.Function):
+    """Reshape that keeps the first `keep` axes and sets the rest to `tail`; exports as one Reshape with a
+    constant shape whose leading zeros copy those axes, instead of Shape/Gather/Unsqueeze/Concat chains."""
+
+    @staticmethod
+    def forward(ctx, x, keep, tail):
+        return x.reshape(tuple(x.shape[:keep]) + tuple(tail))
+
+    @staticmethod
+    def symbolic(g, x, keep, tail):
+        lead = [0] * keep
+        if -1 not in tail:
+            lead[-1] = -1     # torch's exporter rejects a shape with zeros and no -1; the last kept axis is implied
+        shape = g.op("Constant", value_t=torch.tensor(lead + list(tail), dtype=torch.int64))
+        return g.op("Reshape", x, shape)
+
+
+def reshape_tail(x: torch.Tensor, keep: int, tail: Sequence[int]) -> torch.Tensor:
+    """x.reshape(x.shape[:keep] + tail), one constant-shape Reshape under ONNX export (`tail` may hold one -1)."""
+    if _onnx_exporting():
+        return _KeepLeadingReshape.apply(x, keep, tuple(tail))
+    return x.reshape(tuple(x.shape[:keep]) + tuple(tail))
 
 
 def timestep_sinusoid(t: torch.Tensor, dim: int = 256, max_period: float = 10000.0) -> torch.Tensor:
@@ -90,25 +126,39 @@ def timestep_sinusoid(t: torch.Tensor, dim: int = 256, max_period: float = 10000
 def rope_cos_sin(ids: torch.Tensor, axes_dim: Sequence[int], theta: float) -> Tuple[torch.Tensor, torch.Tensor]:
     """Position ids [N, A] -> (cos, sin) each [N, sum(axes_dim)], pairs interleaved (x0,x1 share a frequency)."""
     cos_parts, sin_parts = [], []
-    n = ids.shape[0]
     for axis, d in enumerate(axes_dim):
         freqs = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float32, device=ids.device) / d))
         angles = as_dtype(ids[:, axis:axis + 1], torch.float32) * freqs[None, :]            # [N, d/2]
-        cos = torch.stack([angles.cos(), angles.cos()], dim=-1).reshape(n, d)
-        sin = torch.stack([angles.sin(), angles.sin()], dim=-1).reshape(n, d)
-        cos_parts.append(cos)
-        sin_parts.append(sin)
+        cos, sin = angles.cos(), angles.sin()
+        cos_parts.append(torch.stack([cos, cos], dim=-1).flatten(-2))
+        sin_parts.append(torch.stack([sin, sin], dim=-1).flatten(-2))
     return torch.cat(cos_parts, dim=-1), torch.cat(sin_parts, dim=-1)
+
+
+def rope_rotation(dim: int, device=None) -> torch.Tensor:
+    """The [dim, dim] matrix R with (x @ R) = (-b, a) for every pair (a, b) of x: one signed 1 per column, so
+    the product is exact (every other term is a zero) and costs one small MatMul."""
+    r = torch.zeros(dim, dim, device=device)
+    even = torch.arange(0, dim, 2, device=device)
+    r[even + 1, even] = -1.0
+    r[even, even + 1] = 1.0
+    return r
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotates x [B, H, S, D] by (cos, sin) [S, D]: each pair (a, b) -> (a cos - b sin, b cos + a sin)."""
+    return apply_rope_rotation(x, cos[None, None], sin[None, None], rope_rotation(x.shape[-1], x.device))
+
+
+def apply_rope_rotation(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
+    """Rotates the pairs on x's last axis with `cos` / `sin` broadcastable to x and `rotation` = rope_rotation(D).
+
+    x @ rotation is bit for bit the stacked (-b, a) of every pair: four kernels (MatMul, Mul, Mul, Add) instead
+    of a reshape/slice/neg/stack chain per call.
+    """
     dtype = x.dtype
     xf = as_dtype(x, torch.float32)
-    pairs = xf.reshape(xf.shape[0], xf.shape[1], xf.shape[2], -1, 2)
-    real, imag = pairs[..., 0], pairs[..., 1]
-    rotated = torch.stack([-imag, real], dim=-1).reshape(xf.shape)
-    return as_dtype(xf * cos[None, None] + rotated * sin[None, None], dtype)
+    return as_dtype(xf * cos + torch.matmul(xf, rotation) * sin, dtype)
 
 
 def _onnx_exporting() -> bool:
@@ -131,11 +181,9 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: Optional[
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
     """[B, S, H*D] -> [B, H, S, D]."""
-    b, s, _ = x.shape
-    return x.reshape(b, s, heads, -1).transpose(1, 2)
+    return reshape_tail(x, 2, (heads, -1)).transpose(1, 2)
 
 
 def merge_heads(x: torch.Tensor) -> torch.Tensor:
     """[B, H, S, D] -> [B, S, H*D]."""
-    b, h, s, d = x.shape
-    return x.transpose(1, 2).reshape(b, s, h * d)
+    return reshape_tail(x.transpose(1, 2), 2, (-1,))

@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import ClipTextConfig, T5Config
-from .layers import as_dtype, attention, merge_heads, split_heads
+from .layers import as_dtype, attention, gelu_tanh, merge_heads, split_heads
 
 
 def _act(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -19,7 +19,7 @@ def _act(name: str, x: torch.Tensor) -> torch.Tensor:
     if name == "gelu":
         return F.gelu(x)
     if name in ("gelu_new", "gelu_tanh"):
-        return F.gelu(x, approximate="tanh")
+        return gelu_tanh(x)
     raise ValueError(f"unsupported activation {name!r}")
 
 
@@ -28,11 +28,12 @@ class ClipAttention(nn.Module):
         super().__init__()
         h = cfg.hidden_size
         self.heads = cfg.num_attention_heads
+        self.head_dim = h // cfg.num_attention_heads     # a Python number: a scale read from q's shape exports as ops
         self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(h, h) for _ in range(4))
 
     def forward(self, x, mask):
         q, k, v = (split_heads(p(x), self.heads) for p in (self.q_proj, self.k_proj, self.v_proj))
-        return self.out_proj(merge_heads(attention(q, k, v, mask)))
+        return self.out_proj(merge_heads(attention(q, k, v, mask, scale=self.head_dim ** -0.5)))
 
 
 class ClipMLP(nn.Module):
@@ -158,7 +159,7 @@ class T5DenseGated(nn.Module):
         self.wo = nn.Linear(cfg.d_ff, cfg.d_model, bias=False)
 
     def forward(self, x):
-        return self.wo(F.gelu(self.wi_0(x), approximate="tanh") * self.wi_1(x))
+        return self.wo(gelu_tanh(self.wi_0(x)) * self.wi_1(x))
 
 
 class T5FFLayer(nn.Module):
