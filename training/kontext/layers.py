@@ -49,6 +49,18 @@ def make_linear(in_f: int, out_f: int, lora_rank: int, lora_alpha: float, bias: 
     return LoRALinear(in_f, out_f, bias=bias, rank=lora_rank, alpha=lora_alpha)
 
 
+class _SumSquareLastAxis(torch.autograd.Function):
+    """Sum of squares over the last axis (kept); exports as one ReduceSumSquare node."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.pow(2).sum(-1, keepdim=True)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("ReduceSumSquare", x, axes_i=[-1], keepdims_i=1)
+
+
 class RMSNorm(nn.Module):
     """RMS normalisation over the last axis with a learned scale (FLUX's q/k norm)."""
 
@@ -60,6 +72,14 @@ class RMSNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = x.dtype
         xf = as_dtype(x, torch.float32)
+        if _onnx_exporting():
+            # x / sqrt(mean(x^2) + eps) = x sqrt(D) / sqrt(sum(x^2) + D eps): five kernels, two of them on one
+            # value per row. Written so because onnxruntime fuses the plain form into SimplifiedLayerNormalization,
+            # whose CPU kernel is slow on a head's 32-value rows (about 300 us per q/k norm at batch 8 against a
+            # third of that here; measured 5% faster at batch 1 and 8% at batch 8 over the whole transformer).
+            d = self.weight.shape[0]
+            xf = xf / torch.sqrt(_SumSquareLastAxis.apply(xf) + d * self.eps)
+            return as_dtype(xf, dtype) * as_dtype(self.weight * math.sqrt(d), dtype)
         xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
         return as_dtype(xf, dtype) * as_dtype(self.weight, dtype)
 

@@ -13,8 +13,8 @@ from training.exporting.onnx_writer import export_onnx
 from training.exporting.bundle import fresh_module, state_source
 from training.exporting.components import component_specs
 from training.kontext import layers
-from training.kontext.layers import (PlainLayerNorm, apply_rope, gelu_tanh, merge_heads, reshape_tail, rope_cos_sin,
-                                     rope_rotation, split_heads)
+from training.kontext.layers import (PlainLayerNorm, RMSNorm, apply_rope, gelu_tanh, merge_heads, reshape_tail,
+                                     rope_cos_sin, rope_rotation, split_heads)
 from training.kontext.transformer import modulation_offset
 
 
@@ -43,6 +43,19 @@ def test_gelu_tanh_and_its_export_form_match_torch(monkeypatch):
     assert torch.equal(gelu_tanh(x), want)
     monkeypatch.setattr(layers, "_onnx_exporting", lambda: True)
     assert torch.allclose(gelu_tanh(x), want, atol=1e-6)
+
+
+def test_rms_norm_export_form_matches_the_plain_one(monkeypatch):
+    norm = RMSNorm(32)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+    x = torch.randn(2, 9, 5, 32) * 3
+    x[0, 0, 0] = 1e-4                       # a row where eps matters
+    want = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * norm.weight
+    with torch.no_grad():
+        assert torch.allclose(norm(x), want, atol=1e-6)
+        monkeypatch.setattr(layers, "_onnx_exporting", lambda: True)
+        assert torch.allclose(norm(x), want, rtol=1e-5, atol=1e-6)
 
 
 def test_rope_rotation_is_bit_exact_against_the_stacked_form():
@@ -174,6 +187,7 @@ def test_exported_transformer_uses_the_compact_forms(fixture_models, tmp_path):
     assert ops.count("LayerNormalization") == 4 * t.num_layers + t.num_single_layers + 1
     assert ops.count("Tanh") == 2 * t.num_layers + t.num_single_layers
     assert "Neg" not in ops                                # RoPE rotates by a MatMul
-    assert ops.count("ReduceMean") == 4 * t.num_layers + 2 * t.num_single_layers   # only the q/k RMSNorms
+    assert ops.count("ReduceSumSquare") == 4 * t.num_layers + 2 * t.num_single_layers   # the q/k RMSNorms
+    assert "ReduceMean" not in ops
     in_blocks = [n for n in graph.node if n.op_type == "Shape" and "blocks." in n.name]
     assert len(in_blocks) <= t.num_layers                  # only the text/image split of the joint blocks
