@@ -2,7 +2,7 @@
 // (graph optimisation 'all', sequential, spinning stopped after a run): ms per run at each batch size,
 // alternating between the files round by round (medians), and kernels per run from an onnxruntime profile.
 //
-//   node training/exporting/bench_graph.mjs BEFORE.onnx AFTER.onnx [--batches 1,8] [--rounds 7] [--runs 10] [--threads N]
+//   npm run bench:graph -- BEFORE.onnx AFTER.onnx [--batches 1,8] [--rounds 7] [--runs 10] [--threads N]
 //
 // Inputs are a kontext-tiny transformer step (64 target + 64 reference tokens, 32 text tokens, random
 // values); widths are read from the model's input shapes, so a bundle of another size works too.
@@ -18,7 +18,7 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 if (files.length !== 2) {
-  console.error('usage: node training/exporting/bench_graph.mjs BEFORE.onnx AFTER.onnx [--batches 1,8] [--rounds 7] [--runs 10] [--threads N]');
+  console.error('usage: npm run bench:graph -- BEFORE.onnx AFTER.onnx [--batches 1,8] [--rounds 7] [--runs 10] [--threads N]');
   process.exit(2);
 }
 const batches = option('batches', '1,8').split(',').map(Number);
