@@ -1,11 +1,13 @@
 // The one adapter over onnxruntime-node: nothing else in the product imports it. It picks the execution provider,
 // loads models by path (so ONNX external data next to a model resolves), caches sessions under a memory budget,
-// and moves float32/int64 tensors in and out, counting the time spent inside onnxruntime.
+// and moves float32/int64 tensors in and out, counting the time spent inside onnxruntime. Sessions run on a worker
+// thread (onnx-worker.mjs), so inference never blocks the server's event loop.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
+import { OnnxThread } from './onnx-thread.js';
 import { SessionCache, type SessionCacheStats } from './session-cache.js';
 
 /** Which accelerator to use: `auto` tries cuda, then webgpu, then cpu. */
@@ -70,11 +72,14 @@ export class ModelSession {
   constructor(
     readonly modelPath: string,
     readonly provider: ExecutionProvider,
-    private readonly session: ort.InferenceSession,
+    private readonly thread: OnnxThread,
+    private readonly sessionId: number,
+    inputs: readonly IoInfo[],
+    outputs: readonly IoInfo[],
     private readonly runtime: OnnxRuntime,
   ) {
-    this.inputs = session.inputMetadata.map(describe);
-    this.outputs = session.outputMetadata.map(describe);
+    this.inputs = inputs;
+    this.outputs = outputs;
   }
 
   /** Whether the graph declares an input of this name (optional inputs such as `modulation`). */
@@ -91,8 +96,8 @@ export class ModelSession {
   }
 
   /** Frees the native session; called by the cache, never while a run is in flight. */
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    await this.thread.request('release', { sessionId: this.sessionId });
   }
 
   /**
@@ -101,32 +106,35 @@ export class ModelSession {
    */
   async run(feeds: Record<string, TensorValue>, outputNames?: readonly string[]): Promise<Record<string, TensorValue>> {
     const file = path.basename(this.modelPath);
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const payload: Record<string, TensorValue> = {};
+    const transfer: ArrayBuffer[] = [];
     for (const [name, value] of Object.entries(feeds)) {
       if (!this.hasInput(name)) throw new Error(`${file} has no input named '${name}' (it has: ${this.inputs.map((i) => i.name).join(', ')})`);
-      ortFeeds[name] = toOrtTensor(value, `${file} input '${name}'`);
+      checkTensor(value, `${file} input '${name}'`);
+      // A view into a larger buffer would be copied whole to the worker: send its own values only (and move that copy).
+      const whole = value.data.byteOffset === 0 && value.data.byteLength === value.data.buffer.byteLength;
+      const data = whole ? value.data : value.data.slice();
+      if (!whole) transfer.push(data.buffer as ArrayBuffer);
+      payload[name] = { data, dims: [...value.dims] };
     }
     for (const input of this.inputs) {
-      if (!(input.name in ortFeeds)) throw new Error(`${file} needs input '${input.name}' ${formatShape(input.shape)}, which was not given`);
+      if (!(input.name in payload)) throw new Error(`${file} needs input '${input.name}' ${formatShape(input.shape)}, which was not given`);
     }
-    const started = performance.now();
-    let results: ort.InferenceSession.ReturnType;
+    let answer: Record<string, unknown>;
     try {
-      results = await this.runtime.track(this.modelPath, () =>
-        outputNames ? this.session.run(ortFeeds, outputNames) : this.session.run(ortFeeds));
+      answer = await this.runtime.track(this.modelPath, () =>
+        this.thread.request('run', { sessionId: this.sessionId, feeds: payload, ...(outputNames && { outputNames: [...outputNames] }) }, transfer));
     } catch (error) {
       throw new Error(`onnxruntime failed running ${file} on ${this.provider}: ${messageOf(error)}`);
-    } finally {
-      this.runtime.recordRun(this.modelPath, performance.now() - started);
-      for (const tensor of Object.values(ortFeeds)) tensor.dispose();
     }
+    // Time inside onnxruntime's run, measured on its thread: the hand-over to and from it counts as outside.
+    this.runtime.recordRun(this.modelPath, answer.ms as number);
     const out: Record<string, TensorValue> = {};
-    for (const [name, value] of Object.entries(results)) {
-      const tensor = value as ort.Tensor;
+    for (const [name, tensor] of Object.entries(answer.outputs as Record<string, { type: string; data: Float32Array | BigInt64Array; dims: number[] }>)) {
       if (tensor.type !== 'float32' && tensor.type !== 'int64') {
         throw new Error(`${file} output '${name}' is ${tensor.type}; the bundle contract wants float32 outputs`);
       }
-      out[name] = { data: tensor.data as Float32Array | BigInt64Array, dims: tensor.dims.slice() };
+      out[name] = { data: tensor.data, dims: tensor.dims };
     }
     return out;
   }
@@ -142,6 +150,8 @@ export class OnnxRuntime {
   private attempts: ProviderAttempt[] = [];
   private timings: RunTimings = { runs: 0, onnxMs: 0 };
   private perModel = new Map<string, RunTimings>();
+  /** The worker thread every session of this runtime lives on. */
+  private readonly thread = new OnnxThread();
 
   /** @throws Error when the device is not one of auto, cpu, cuda, webgpu. */
   constructor(options: OnnxRuntimeOptions = {}) {
@@ -183,8 +193,8 @@ export class OnnxRuntime {
     const provider = await this.resolveProvider();
     return this.cache.acquire(absolute, estimateModelBytes(absolute), async () => {
       try {
-        const session = await ort.InferenceSession.create(absolute, this.sessionOptions(provider));
-        return new ModelSession(absolute, provider, session, this);
+        const created = await this.thread.request('create', { model: absolute, options: this.sessionOptions(provider) });
+        return new ModelSession(absolute, provider, this.thread, created.sessionId as number, created.inputs as IoInfo[], created.outputs as IoInfo[], this);
       } catch (error) {
         throw new Error(`onnxruntime could not load ${absolute} on ${provider}: ${messageOf(error)}`);
       }
@@ -193,8 +203,11 @@ export class OnnxRuntime {
 
   /** Releases one model's session (after its running inferences), or every session. */
   async release(modelPath?: string): Promise<void> {
-    if (modelPath === undefined) await this.cache.releaseAll();
-    else await this.cache.release(path.resolve(modelPath));
+    if (modelPath === undefined) {
+      await this.cache.releaseAll();
+      // Nothing left to run: stop the thread (a later load starts a fresh one).
+      await this.thread.close();
+    } else await this.cache.release(path.resolve(modelPath));
   }
 
   /** Changes the session memory budget, evicting down to it. */
@@ -258,7 +271,7 @@ export class OnnxRuntime {
     const candidates = this.device === 'auto' ? PROVIDER_ORDER : [this.device];
     this.attempts = [];
     for (const provider of candidates) {
-      const reason = await tryProvider(provider);
+      const reason = await tryProvider(this.thread, provider);
       this.attempts.push(reason === null ? { provider, ok: true } : { provider, ok: false, reason });
       if (reason === null) {
         if (this.device === 'auto' && provider !== PROVIDER_ORDER[0]) {
@@ -279,7 +292,7 @@ export function supportedBackends(): Array<{ name: string; bundled: boolean }> {
 }
 
 /** Null when a session runs on `provider`, else a sentence saying why not and what would help. */
-async function tryProvider(provider: ExecutionProvider): Promise<string | null> {
+async function tryProvider(thread: OnnxThread, provider: ExecutionProvider): Promise<string | null> {
   const known = supportedBackends().find((b) => b.name === provider);
   if (!known) return `this onnxruntime-node build has no ${provider} provider`;
   if (!known.bundled && !providerLibraryPresent(provider)) {
@@ -291,10 +304,9 @@ async function tryProvider(provider: ExecutionProvider): Promise<string | null> 
     return 'WebGPU needs the Vulkan loader (libvulkan.so.1), which this system does not have';
   }
   try {
-    const session = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [provider], logSeverityLevel: 4 });
-    const x = new ort.Tensor('float32', new Float32Array([1]), [1]);
-    await session.run({ x });
-    await session.release();
+    const created = await thread.request('create', { model: new Uint8Array(PROBE_MODEL), options: { executionProviders: [provider], logSeverityLevel: 4 } });
+    await thread.request('run', { sessionId: created.sessionId, feeds: { x: { data: new Float32Array([1]), dims: [1] } } });
+    await thread.request('release', { sessionId: created.sessionId });
     return null;
   } catch (error) {
     return explainProviderFailure(provider, messageOf(error), known.bundled);
@@ -355,16 +367,10 @@ export function estimateModelBytes(modelPath: string): number {
   return bytes;
 }
 
-function toOrtTensor(value: TensorValue, what: string): ort.Tensor {
+function checkTensor(value: TensorValue, what: string): void {
+  if (!(value.data instanceof Float32Array) && !(value.data instanceof BigInt64Array)) throw new Error(`${what} must be a Float32Array or BigInt64Array`);
   const expected = value.dims.reduce((a, b) => a * b, 1);
   if (value.data.length !== expected) throw new Error(`${what} has ${value.data.length} values but dims [${value.dims.join(',')}]`);
-  if (value.data instanceof Float32Array) return new ort.Tensor('float32', value.data, value.dims);
-  if (value.data instanceof BigInt64Array) return new ort.Tensor('int64', value.data, value.dims);
-  throw new Error(`${what} must be a Float32Array or BigInt64Array`);
-}
-
-function describe(meta: ort.InferenceSession.ValueMetadata): IoInfo {
-  return meta.isTensor ? { name: meta.name, type: meta.type, shape: [...meta.shape] } : { name: meta.name, type: 'non-tensor', shape: [] };
 }
 
 /** `[batch,77]`-style text for messages. */

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { validatePrompt, type Prompt } from '../../server/engine/index.js';
 import { REPO_DIR } from '../../server/config.js';
 import { editHost, shippedPrompt, FIXTURE_BUNDLE, type EditHost } from '../kontext/edit-host.js';
@@ -78,6 +79,8 @@ interface Samples {
   tokens: number;
   batched: Timed[];
   sequential: number[];
+  /** Longest the event loop was held up (ms) during the strength-only runs and during the batched sweeps. */
+  loopStall: { strengthOnly: number; sweep: number };
 }
 
 // The settings take turns at every measurement, so a change in the shared machine's load hits both columns alike.
@@ -92,6 +95,7 @@ const samples: Samples[] = threadSettings.map((setting) => ({
   tokens: 0,
   batched: [],
   sequential: [],
+  loopStall: { strengthOnly: 0, sweep: 0 },
 }));
 const each = async (work: (s: Samples, host: EditHost) => Promise<void>): Promise<void> => {
   for (const s of samples) await work(s, s.host!);
@@ -116,10 +120,21 @@ for (let i = 0; i < repeats; i++) {
     s.warm.push(await run(host, base(host)));
   });
 }
+/** Runs `work` and returns it with the longest event-loop stall seen meanwhile (what an HTTP request would wait). */
+async function withLoopStall<T>(work: () => Promise<T>): Promise<{ value: T; stallMs: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const value = await work();
+  delay.disable();
+  return { value, stallMs: delay.max / 1e6 };
+}
+
 // Strength-only: only Strength -> Projector -> Denoise -> Decode -> Save re-run.
 for (let i = 0; i < repeats; i++) {
   await each(async (s, host) => {
-    s.strengthOnly.push(await run(host, base(host, { '6.value': (0.31 + 0.05 * i).toFixed(2) })));
+    const { value, stallMs } = await withLoopStall(() => run(host, base(host, { '6.value': (0.31 + 0.05 * i).toFixed(2) })));
+    s.strengthOnly.push(value);
+    s.loopStall.strengthOnly = Math.max(s.loopStall.strengthOnly, stallMs);
     const last = host.models.timings().lastDenoise!;
     s.stepMs.push(...last.stepMs);
     s.steps = last.steps;
@@ -129,7 +144,9 @@ for (let i = 0; i < repeats; i++) {
 // A sweep of 8 batched vs 8 sequential single-strength runs (encoders cached in both).
 for (let i = 0; i < Math.max(3, Math.floor(repeats / 2)); i++) {
   await each(async (s, host) => {
-    s.batched.push(await run(host, sweepPrompt(host, 8, 0.1 + 0.01 * i)));
+    const { value, stallMs } = await withLoopStall(() => run(host, sweepPrompt(host, 8, 0.1 + 0.01 * i)));
+    s.batched.push(value);
+    s.loopStall.sweep = Math.max(s.loopStall.sweep, stallMs);
     let total = 0;
     for (let k = 0; k < 8; k++) total += (await run(host, base(host, { '6.value': (0.1 + 0.01 * i + k * 0.1).toFixed(3) }))).wallMs;
     s.sequential.push(total);
@@ -153,6 +170,8 @@ const results = samples.map((s) => {
     sweep8_batched_ms: median(s.batched.map((t) => t.wallMs)),
     sweep8_sequential_ms: median(s.sequential),
     previews_per_strength_only_run: median(s.strengthOnly.map((t) => t.previews)),
+    loop_stall_strength_only_ms: s.loopStall.strengthOnly,
+    loop_stall_sweep_ms: s.loopStall.sweep,
   };
   console.log(JSON.stringify({ threads: s.setting, ...figures, sweep8_vs_one_run: figures.sweep8_batched_ms / figures.strength_only_ms, sweep8_vs_sequential: figures.sweep8_batched_ms / figures.sweep8_sequential_ms }, null, 2));
   return { setting: s.setting, figures, coldRuns: s.cold.length };
@@ -189,6 +208,7 @@ ${row('share outside onnxruntime, warm run', (x) => `${f(x.outside_onnx_warm_pct
 ${row('share outside onnxruntime, strength-only re-run', (x) => `${f(x.outside_onnx_strength_only_pct, 1)} %`, '<= 2 %')}
 ${row('previews sent per strength-only run (made beside the loop, stale ones dropped)', (x) => `${f(x.previews_per_strength_only_run)} of ${x.steps}`)}
 ${row('sweep of 8, batched', (x) => `${f(x.sweep8_batched_ms)} ms = ${f(x.sweep8_batched_ms / x.strength_only_ms, 2)} x one run`, '<= 4 x one run')}
+${row('longest event-loop stall during strength-only runs / batched sweeps (what a request to the server waits)', (x) => `${f(x.loop_stall_strength_only_ms, 1)} / ${f(x.loop_stall_sweep_ms, 1)} ms`)}
 ${row('8 sequential single-strength runs', (x) => `${f(x.sweep8_sequential_ms)} ms (batched = ${f(x.sweep8_batched_ms / x.sweep8_sequential_ms, 2)} x)`)}
 
 Peak RSS of the benchmark process: ${f(peakRssMb)} MB.

@@ -1,0 +1,64 @@
+// The adapter's side of onnx-worker.mjs: one worker thread per runtime, started on first use, requests matched to
+// answers by id. The worker only keeps the process alive while a request is in flight, so a CLI run exits when
+// its work is done even if nobody closes the runtime.
+import { Worker } from 'node:worker_threads';
+
+interface Pending {
+  worker: Worker;
+  resolve: (answer: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
+}
+
+export class OnnxThread {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  /**
+   * Sends one request and resolves with the worker's answer.
+   * @throws Error with the worker's message when the request failed, or when the worker died meanwhile.
+   */
+  request(op: string, payload: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Record<string, unknown>> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { worker, resolve, reject });
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage({ id, op, ...payload }, transfer);
+    });
+  }
+
+  /** Stops the worker (its sessions with it); a later request starts a fresh one. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./onnx-worker.mjs', import.meta.url));
+    worker.unref();
+    worker.on('message', (answer: { id: number; error?: string } & Record<string, unknown>) => {
+      const waiting = this.pending.get(answer.id);
+      if (!waiting) return;
+      this.pending.delete(answer.id);
+      if (this.pending.size === 0) worker.unref();
+      if (answer.error !== undefined) waiting.reject(new Error(answer.error));
+      else waiting.resolve(answer);
+    });
+    worker.on('error', (error) => this.fail(worker, `the onnxruntime thread failed: ${error.message}`));
+    worker.on('exit', (code) => this.fail(worker, `the onnxruntime thread stopped (exit code ${code})`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private fail(worker: Worker, message: string): void {
+    if (this.worker === worker) this.worker = null;
+    for (const [id, waiting] of this.pending) {
+      if (waiting.worker !== worker) continue;
+      this.pending.delete(id);
+      waiting.reject(new Error(message));
+    }
+  }
+}
