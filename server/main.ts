@@ -64,6 +64,12 @@ async function main(): Promise<void> {
   console.log(`Data dir: ${config.dataDir} (pending prompts: ${pending})`);
   // Last, so a script that waits for this line has seen everything above it.
   console.log(`Kontinuous Studio listening on ${url}`);
+  // Start the onnxruntime thread and choose the device now, in the background: the first edit does not pay for it,
+  // and a device that cannot work is reported at start rather than at the first run.
+  models.runtime.resolveProvider().then(
+    (provider) => console.log(`Models run on ${provider} (onnxruntime thread ready)`),
+    (error: Error) => console.warn(`Models cannot run yet: ${error.message}`),
+  );
   if (config.open) {
     const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
     spawn(opener, [config.token ? `${url}?token=${encodeURIComponent(config.token)}` : url], { stdio: 'ignore', detached: true }).on('error', () => {
