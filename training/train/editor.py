@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from training.train import ckpt, editor_steps
+from training.train.rollback import Rollback
 from training.train.runtime import Budget, Ema, Logger, autocast, cpu_state
 from training.train.schedule import lr_at, progress, set_lr
 
@@ -32,10 +33,13 @@ def trainable_modules(models, stage):
 
 def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr=3e-4, log=None,
                  on_checkpoint=None, checkpoint_every_s=120, resume=None, seed=0, identity_fraction=0.15,
-                 strengths_per_seq=3, warmup=200, weight_decay=0.01, ema_decay=0.999):
+                 strengths_per_seq=3, warmup=200, weight_decay=0.01, ema_decay=0.999, check_every=100):
     """Trains a stage on a LatentSet; returns the final checkpoint payload (EMA weights + resume state).
 
-    stage1: batch = sequences; stage2: batch = sequences, each giving strengths_per_seq strengths."""
+    stage1: batch = sequences; stage2: batch = sequences, each giving strengths_per_seq strengths.
+    Every check_every steps the running loss is read: if it is not finite, the weights, optimizer and average
+    go back to the last check and later batches are split in halves (gradients accumulated), so one bad
+    stretch of a long unattended run costs at most check_every steps rather than the whole run."""
     log = log or Logger()
     models, device = parts.models, parts.device
     group = trainable_modules(models, stage)
@@ -58,6 +62,8 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
     n_params = sum(p.numel() for p in params)
     log(stage=stage, event="start", trainable_params=n_params, sequences=len(pool), step=step)
     loss_avg = None
+    micro = batch
+    guard = Rollback(group, opt, ema, step)
 
     def payload():
         averaged = ema.averaged(group)
@@ -75,28 +81,43 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
     while not budget.done() and (total is None or step < total):
         set_lr(opt, lr_at(lr, step - start_step, warmup, progress(budget, step - start_step, max_steps)))
         idx = pool[torch.randint(0, len(pool), (batch,), generator=gen)]
-        with autocast(device):
-            if stage == "stage1":
-                loss = editor_steps.stage1_loss(parts, data, idx, identity_fraction, gen, device)
-            else:
-                loss = editor_steps.stage2_loss(parts, data, idx, strengths_per_seq, gen, device)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        lv = 0.0
+        for chunk in idx.split(micro):
+            with autocast(device):
+                if stage == "stage1":
+                    loss = editor_steps.stage1_loss(parts, data, chunk, identity_fraction, gen, device)
+                else:
+                    loss = editor_steps.stage2_loss(parts, data, chunk, strengths_per_seq, gen, device)
+            part = loss * (len(chunk) / len(idx))
+            part.backward()
+            lv = lv + part.detach().float()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         ema.update(group)
         step += 1
-        lv = float(loss.detach())
-        loss_avg = lv if loss_avg is None else 0.98 * loss_avg + 0.02 * lv
+        # The running mean stays on the device: reading the loss every step would make the host wait for the
+        # GPU each step, so it could not queue the next step's kernels while this one runs.
+        loss_avg = lv.clone() if loss_avg is None else loss_avg.mul_(0.98).add_(lv, alpha=0.02)
+        if step % check_every == 0:
+            if torch.isfinite(loss_avg):
+                guard.keep(step)
+            else:
+                step = guard.restore()
+                micro = max(1, micro // 2)
+                loss_avg = None
+                log(stage=stage, event="non-finite loss: rolled back", step=step, micro_batch=micro)
+                continue
         if step % 100 == 0 or step == start_step + 1:
-            log(stage=stage, step=step, loss=lv, loss_avg=loss_avg, lr=opt.param_groups[0]["lr"],
+            log(stage=stage, step=step, loss=float(lv), loss_avg=float(loss_avg), lr=opt.param_groups[0]["lr"],
                 t=round(budget.elapsed(), 1))
         if on_checkpoint and time.time() - last_ckpt > checkpoint_every_s:
             on_checkpoint(payload())
             last_ckpt = time.time()
     group.eval()
     p = payload()
-    log(stage=stage, event="end", step=step, loss_avg=loss_avg, t=round(budget.elapsed(), 1))
+    log(stage=stage, event="end", step=step, loss_avg=None if loss_avg is None else float(loss_avg),
+        t=round(budget.elapsed(), 1))
     if on_checkpoint:
         on_checkpoint(p)
     return p

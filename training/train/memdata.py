@@ -67,6 +67,11 @@ def encode_set(parts, frames, records, batch=256, keep_on=None):
         x = to_unit(flat[lo:lo + batch]).to(parts.device)
         out.append(parts.encode_images(x).half().to(keep_on or parts.device))
     lat = torch.cat(out).view(n, k, *out[0].shape[1:])
+    # A latent past float16's range would make every batch that draws it NaN: such sequences are left out.
+    finite = torch.isfinite(lat).flatten(1).all(1).cpu()
+    if not bool(finite.all()):
+        lat = lat[finite.to(lat.device)]
+        records = [r for r, ok in zip(records, finite.tolist()) if ok]
     clip_ids, t5_ids = parts.token_ids([r["edit_instruction"] for r in records])
     e_clip, e_t5 = parts.token_ids([""])
     return LatentSet(lat, clip_ids, t5_ids, records, e_clip[0], e_t5[0])
