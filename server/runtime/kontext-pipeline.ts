@@ -10,7 +10,6 @@ import { bundleFile, type BundleEntry, type BundleRegistry } from './bundles.js'
 import { checkBundle, type BundleCheck, type CheckOptions } from './bundle-check.js';
 import type { BundleManifest, FileRole } from './manifest-schema.js';
 import type { ModelSession, OnnxRuntime, TensorValue } from './onnx.js';
-import { runDenoiseLoop } from './denoise-loop.js';
 import { BundleTokenizer } from './tokenizer.js';
 
 /** A loaded bundle: what nodes hold on the KONTEXT_MODEL socket. */
@@ -45,7 +44,8 @@ export interface DenoiseRequest {
 
 export interface DenoiseOptions {
   signal?: AbortSignal;
-  onStep?: (step: number, steps: number, x0: FloatTensor) => void | Promise<void>;
+  /** After each step, as its progress arrives from the onnxruntime thread; the loop does not wait for it. */
+  onStep?: (step: number, steps: number, x0: FloatTensor) => void;
 }
 
 /** Time per operation: wall clock and the part inside onnxruntime. */
@@ -65,7 +65,7 @@ export interface DenoiseTiming {
   wallMs: number;
   /** Time inside the transformer's onnxruntime runs (other sessions running beside it are not counted). */
   onnxMs: number;
-  /** Time spent awaiting the caller's onStep (previews), included in wallMs. */
+  /** Time spent in the caller's onStep on the main thread (the loop runs on meanwhile). */
   callbackMs: number;
   stepMs: number[];
 }
@@ -239,8 +239,8 @@ export class KontextPipeline {
       if (width % (2 * f) !== 0 || height % (2 * f) !== 0) throw new Error(`target size ${width}x${height} must be a multiple of ${2 * f} on both sides for '${handle.name}'`);
       if (!Number.isInteger(request.steps) || request.steps < 1) throw new Error(`steps must be a positive integer, got ${request.steps}`);
       const transformerFile = bundleFile(handle, 'transformer')!;
-      const probe = await this.runtime.load(transformerFile);
-      const takesModulation = probe.hasInput('modulation');
+      const transformer = await this.runtime.load(transformerFile);
+      const takesModulation = transformer.hasInput('modulation');
       if (modulation && !takesModulation) throw new Error(handle.check.strengthControlMessage ?? `model bundle '${handle.name}' has no strength control`);
       const batch = modulation ? modulation.dims[0]! : Math.max(1, request.strengths.length);
       if (modulation && request.strengths.length > 0 && request.strengths.length !== batch) {
@@ -254,53 +254,40 @@ export class KontextPipeline {
       const txtIds = textIds(embeds.dims[1]!);
       const guidance = new Float32Array(batch).fill(request.guidance);
 
-      // Only the transformer's runs: previews decoded beside the loop run on other sessions at the same time.
-      const onnxBefore = this.runtime.runTimings(transformerFile).onnxMs;
+      const feeds: Record<string, TensorValue> = {
+        encoder_hidden_states: embeds,
+        pooled_projections: pooled,
+        guidance: { data: guidance, dims: [batch] },
+        txt_ids: { data: txtIds, dims: [txtIds.length / 3, 3] },
+      };
+      if (modulationFeed) feeds.modulation = modulationFeed;
+      if (transformer.hasInput('lora_scale')) feeds.lora_scale = { data: new Float32Array([loraScale]), dims: [1] };
       const started = performance.now();
-      const stepMs: number[] = [];
-      let stepStart = started;
       let callbackMs = 0;
-      const latent = await runDenoiseLoop(
+      const { onStep } = options;
+      const result = await transformer.denoise(
         { batch, latentChannels: m.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: m.scheduler },
-        async (hidden, imgIds, sigma) => {
-          const session = await this.runtime.load(transformerFile);
-          const feeds: Record<string, TensorValue> = {
-            hidden_states: hidden,
-            encoder_hidden_states: embeds,
-            pooled_projections: pooled,
-            timestep: { data: new Float32Array(batch).fill(sigma), dims: [batch] },
-            guidance: { data: guidance, dims: [batch] },
-            img_ids: { data: imgIds, dims: [imgIds.length / 3, 3] },
-            txt_ids: { data: txtIds, dims: [txtIds.length / 3, 3] },
-          };
-          if (modulationFeed) feeds.modulation = modulationFeed;
-          if (session.hasInput('lora_scale')) feeds.lora_scale = { data: new Float32Array([loraScale]), dims: [1] };
-          return pickOutput(await session.run(feeds), 'velocity', session);
-        },
+        feeds,
+        'velocity',
         {
           signal: options.signal,
-          afterStep: () => {
-            const now = performance.now();
-            stepMs.push(now - stepStart);
-            stepStart = now;
-          },
-          onStep: options.onStep
-            ? async (step, steps, x0) => {
+          onStep: onStep
+            ? (step, steps, x0) => {
               const before = performance.now();
-              await options.onStep!(step, steps, x0);
-              // the caller's preview work is not part of the step
-              stepStart = performance.now();
-              callbackMs += stepStart - before;
+              onStep(step, steps, x0);
+              callbackMs += performance.now() - before;
             }
             : undefined,
         },
       );
+      const latent = result.latent;
+      const stepMs = result.stepMs;
       this.lastDenoise = {
         batch,
         steps: request.steps,
         tokens: (height / f / 2) * (width / f / 2),
         wallMs: performance.now() - started,
-        onnxMs: this.runtime.runTimings(transformerFile).onnxMs - onnxBefore,
+        onnxMs: result.onnxMs.reduce((sum, ms) => sum + ms, 0),
         callbackMs,
         stepMs,
       };

@@ -7,6 +7,12 @@ interface Pending {
   worker: Worker;
   resolve: (answer: Record<string, unknown>) => void;
   reject: (error: Error) => void;
+  onProgress?: (progress: Record<string, unknown>) => void;
+}
+
+/** For a long request (a denoise loop): where its progress messages go. */
+export interface RequestWatch {
+  onProgress?: (progress: Record<string, unknown>) => void;
 }
 
 export class OnnxThread {
@@ -18,11 +24,11 @@ export class OnnxThread {
    * Sends one request and resolves with the worker's answer.
    * @throws Error with the worker's message when the request failed, or when the worker died meanwhile.
    */
-  request(op: string, payload: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Record<string, unknown>> {
+  request(op: string, payload: Record<string, unknown>, transfer: ArrayBuffer[] = [], watch: RequestWatch = {}): Promise<Record<string, unknown>> {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { worker, resolve, reject });
+      this.pending.set(id, { worker, resolve, reject, onProgress: watch.onProgress });
       if (this.pending.size === 1) worker.ref();
       worker.postMessage({ id, op, ...payload }, transfer);
     });
@@ -39,9 +45,13 @@ export class OnnxThread {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./onnx-worker.mjs', import.meta.url));
     worker.unref();
-    worker.on('message', (answer: { id: number; error?: string } & Record<string, unknown>) => {
+    worker.on('message', (answer: { id: number; error?: string; progress?: Record<string, unknown> } & Record<string, unknown>) => {
       const waiting = this.pending.get(answer.id);
       if (!waiting) return;
+      if (answer.progress !== undefined) {
+        waiting.onProgress?.(answer.progress);
+        return;
+      }
       this.pending.delete(answer.id);
       if (this.pending.size === 0) worker.unref();
       if (answer.error !== undefined) waiting.reject(new Error(answer.error));

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
+import type { FloatTensor } from '../../nodes/kontext/math/tensor.js';
+import type { LoopRequest } from './denoise-loop.js';
 import { OnnxThread } from './onnx-thread.js';
 import { SessionCache, type SessionCacheStats } from './session-cache.js';
 
@@ -106,20 +108,7 @@ export class ModelSession {
    */
   async run(feeds: Record<string, TensorValue>, outputNames?: readonly string[]): Promise<Record<string, TensorValue>> {
     const file = path.basename(this.modelPath);
-    const payload: Record<string, TensorValue> = {};
-    const transfer: ArrayBuffer[] = [];
-    for (const [name, value] of Object.entries(feeds)) {
-      if (!this.hasInput(name)) throw new Error(`${file} has no input named '${name}' (it has: ${this.inputs.map((i) => i.name).join(', ')})`);
-      checkTensor(value, `${file} input '${name}'`);
-      // A view into a larger buffer would be copied whole to the worker: send its own values only (and move that copy).
-      const whole = value.data.byteOffset === 0 && value.data.byteLength === value.data.buffer.byteLength;
-      const data = whole ? value.data : value.data.slice();
-      if (!whole) transfer.push(data.buffer as ArrayBuffer);
-      payload[name] = { data, dims: [...value.dims] };
-    }
-    for (const input of this.inputs) {
-      if (!(input.name in payload)) throw new Error(`${file} needs input '${input.name}' ${formatShape(input.shape)}, which was not given`);
-    }
+    const { payload, transfer } = this.payloadOf(feeds, []);
     let answer: Record<string, unknown>;
     try {
       answer = await this.runtime.track(this.modelPath, () =>
@@ -138,6 +127,99 @@ export class ModelSession {
     }
     return out;
   }
+
+  /**
+   * Runs the Kontext sampling loop on the onnxruntime thread, this session being the transformer: `feeds` are
+   * the inputs that stay the same every step; the loop supplies hidden_states, timestep and img_ids. onStep is
+   * called on this thread as each step's progress arrives (with the x0 preview when `previews`); the loop does
+   * not wait for it.
+   * @throws the signal's reason when aborted (the loop stops before its next step); Error naming the model file
+   * and input for bad feeds, or wrapping onnxruntime's message.
+   */
+  async denoise(loop: LoopRequest, feeds: Record<string, TensorValue>, output: string, watch: DenoiseWatch = {}): Promise<DenoiseResult> {
+    const file = path.basename(this.modelPath);
+    const { signal, onStep } = watch;
+    signal?.throwIfAborted();
+    if (!this.output(output)) throw new Error(`${file} has no output named '${output}'`);
+    const { payload, transfer } = this.payloadOf(feeds, LOOP_INPUTS);
+    const ref = loop.reference.data;
+    // A view is cloned with its whole buffer: send only the reference's own values.
+    if (ref.byteOffset !== 0 || ref.byteLength !== ref.buffer.byteLength) loop = { ...loop, reference: { data: ref.slice(), dims: loop.reference.dims } };
+    // Shared with the loop on the onnxruntime thread: [0] cancel, [1] the last step whose progress arrived here.
+    const control = new Int32Array(new SharedArrayBuffer(8));
+    const cancel = () => {
+      Atomics.store(control, 0, 1);
+      Atomics.notify(control, 1);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    let answer: Record<string, unknown>;
+    try {
+      answer = await this.runtime.track(this.modelPath, () =>
+        this.thread.request('denoise', { sessionId: this.sessionId, loop, feeds: payload, output, previews: onStep !== undefined, control }, transfer, {
+          onProgress: (progress) => {
+            Atomics.store(control, 1, progress.step as number);
+            Atomics.notify(control, 1);
+            // Steps the loop finished before an interrupt reached it are not reported.
+            if (!signal?.aborted) onStep?.(progress.step as number, progress.steps as number, progress.x0 as TensorValue as FloatTensor);
+          },
+        }));
+    } catch (error) {
+      signal?.throwIfAborted();
+      throw new Error(`onnxruntime failed running ${file} on ${this.provider}: ${messageOf(error)}`);
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+    const onnxMs = answer.onnxMs as number[];
+    for (const ms of onnxMs) this.runtime.recordRun(this.modelPath, ms);
+    signal?.throwIfAborted();
+    if (answer.cancelled) throw new Error(`the denoise on ${file} was cancelled`);
+    return { latent: answer.latent as FloatTensor, onnxMs, stepMs: answer.stepMs as number[] };
+  }
+
+  /**
+   * The feeds as the worker takes them, checked against the graph's inputs; `supplied` names inputs the worker
+   * fills in itself.
+   * @throws Error naming the model file and the unknown, malformed or missing input.
+   */
+  private payloadOf(feeds: Record<string, TensorValue>, supplied: readonly string[]): { payload: Record<string, TensorValue>; transfer: ArrayBuffer[] } {
+    const file = path.basename(this.modelPath);
+    const payload: Record<string, TensorValue> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, value] of Object.entries(feeds)) {
+      if (!this.hasInput(name)) throw new Error(`${file} has no input named '${name}' (it has: ${this.inputs.map((i) => i.name).join(', ')})`);
+      if (supplied.includes(name)) throw new Error(`${file} input '${name}' is supplied by the denoise loop, not by the caller`);
+      checkTensor(value, `${file} input '${name}'`);
+      // A view into a larger buffer would be copied whole to the worker: send its own values only (and move that copy).
+      const whole = value.data.byteOffset === 0 && value.data.byteLength === value.data.buffer.byteLength;
+      const data = whole ? value.data : value.data.slice();
+      if (!whole) transfer.push(data.buffer as ArrayBuffer);
+      payload[name] = { data, dims: [...value.dims] };
+    }
+    for (const input of this.inputs) {
+      if (!(input.name in payload) && !supplied.includes(input.name)) {
+        throw new Error(`${file} needs input '${input.name}' ${formatShape(input.shape)}, which was not given`);
+      }
+    }
+    return { payload, transfer };
+  }
+}
+
+/** The transformer inputs the denoise loop fills in each step. */
+const LOOP_INPUTS: readonly string[] = ['hidden_states', 'timestep', 'img_ids'];
+
+/** Progress of a denoise on the onnxruntime thread, and a way to stop it. */
+export interface DenoiseWatch {
+  signal?: AbortSignal;
+  /** After each step (1-based), with the predicted clean latent [K,C,h,w] (scaled). */
+  onStep?: (step: number, steps: number, x0: FloatTensor) => void;
+}
+
+export interface DenoiseResult {
+  /** The final scaled latent [K,C,h,w]. */
+  latent: FloatTensor;
+  /** Time inside onnxruntime per step, and each step's wall time, measured on the onnxruntime thread. */
+  onnxMs: number[];
+  stepMs: number[];
 }
 
 /** The runtime: provider choice, session cache and timing counters. */

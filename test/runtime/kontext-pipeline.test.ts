@@ -90,13 +90,15 @@ test('progress and x0 previews come every step; decode and preview give images i
   await assert.rejects(pipeline.decode(handle, { data: new Float32Array(8 * 4 * 6), dims: [1, 8, 4, 6] }), /Decode needs a latent \[B,16,h,w\] from 'kontext-fixture', got \[1,8,4,6\]/);
 });
 
-test('an interrupt stops the denoise within one step', async () => {
+test('an interrupt stops the denoise early; no progress is reported after it', async () => {
   const modulation = await pipeline.project(handle, [1], text.pooled);
   const controller = new AbortController();
   const runsBefore = pipeline.runtime.runTimings().runs;
   const steps: number[] = [];
+  // The loop runs on the onnxruntime thread, at most two steps ahead of the progress this thread has taken, so
+  // an interrupt after step 2 stops it by step 4 however fast its steps are (the fixture's take microseconds).
   await assert.rejects(
-    pipeline.denoise(handle, { ...request(modulation, [1]), steps: 20 }, {
+    pipeline.denoise(handle, { ...request(modulation, [1]), steps: 2000 }, {
       signal: controller.signal,
       onStep: (i) => {
         steps.push(i);
@@ -106,7 +108,8 @@ test('an interrupt stops the denoise within one step', async () => {
     /Interrupted/,
   );
   assert.deepEqual(steps, [1, 2]);
-  assert.equal(pipeline.runtime.runTimings().runs - runsBefore, 2, 'no transformer call after the interrupt');
+  const runs = pipeline.runtime.runTimings().runs - runsBefore;
+  assert.ok(runs >= 2 && runs <= 4, `the transformer ran ${runs} of 2000 steps after an interrupt at step 2`);
 });
 
 test('bad requests are refused with what to change', async () => {
