@@ -1,5 +1,6 @@
-"""A non-finite loss in an unattended run: the loop steps back to its last finite check, splits later batches
-in halves, and goes on; sequences whose latents overflow float16 are left out of the data set."""
+"""Safeguards of unattended GPU runs: on a non-finite loss the loop steps back to its last finite check, splits
+later batches in halves and goes on; sequences whose latents overflow float16 are left out of the data set; CUDA
+devices run without cuDNN attention."""
 import torch
 
 from training.tests.test_train_smoke import fixture_models, write_split
@@ -62,3 +63,15 @@ def test_sequences_with_overflowing_latents_are_left_out(tmp_path, monkeypatch):
     data = memdata.encode_set(parts, frames, records, batch=64)
     assert len(data) == 5 and data.records == [records[0]] + records[2:]
     assert torch.isfinite(data.latents).all() and data.clip_ids.shape[0] == 5
+
+
+def test_cuda_devices_turn_off_cudnn_attention(monkeypatch):
+    # PyTorch 2.x's cuDNN attention backward crashed stage 1 on an H100 (see runtime.pick_device); torch 1.13 here
+    # has no such switch, so a stand-in records the call.
+    import torch.backends.cuda as cuda_backends
+    from training.train.runtime import pick_device
+
+    calls = []
+    monkeypatch.setattr(cuda_backends, "enable_cudnn_sdp", lambda on: calls.append(on), raising=False)
+    assert pick_device("cpu").type == "cpu" and calls == []
+    assert pick_device("cuda").type == "cuda" and calls == [False]
