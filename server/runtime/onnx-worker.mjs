@@ -9,7 +9,7 @@
 //           { id, op: 'run', sessionId, feeds: { name: { data, dims } }, outputNames? } -> { id, outputs, ms }
 //           { id, op: 'release', sessionId } -> { id }
 //           { id, op: 'denoise', sessionId, loop, feeds, output, previews, control } -> progress messages
-//             { id, progress: { step, steps, ms, x0? } } after each step, then { id, latent, onnxMs, stepMs }
+//             { id, progress: { step, steps, x0? } } after each step, then { id, latent, onnxMs, stepMs }
 //             (or { id, cancelled: true, onnxMs, stepMs } when stopped); control is an Int32Array on shared
 //             memory: [0] set to cancel, [1] the last step whose progress the main thread has taken
 // A failure answers { id, error: message }.
@@ -146,7 +146,7 @@ async function denoise(request) {
           stepStart = now;
         },
         onStep: async (step, steps, x0) => {
-          const progress = { step, steps, ms: stepMs[stepMs.length - 1], ...(request.previews && { x0 }) };
+          const progress = { step, steps, ...(request.previews && { x0 }) };
           port.postMessage({ id: request.id, progress }, request.previews ? [/** @type {ArrayBuffer} */ (x0.data.buffer)] : []);
           await new Promise((resolve) => setImmediate(resolve));
           for (let seen = Atomics.load(control, ACKNOWLEDGED); step - seen >= MAX_UNACKNOWLEDGED && !Atomics.load(control, CANCELLED); seen = Atomics.load(control, ACKNOWLEDGED)) {

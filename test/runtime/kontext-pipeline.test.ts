@@ -2,6 +2,7 @@
 // is not): shapes, a batched sweep equal to single runs, determinism per seed, aborts within one step, timings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { BundleRegistry } from '../../server/runtime/bundles.js';
 import { KontextPipeline, type KontextHandle, type TextEncoding } from '../../server/runtime/kontext-pipeline.js';
 import { OnnxRuntime } from '../../server/runtime/onnx.js';
@@ -145,4 +146,16 @@ test('the models service searches models/ and extra directories, and releases bu
   assert.deepEqual(service.runtime.loadedModels(), []);
   assert.throws(() => createModelService({ repoDir: '.', device: 'gpu' }), /unknown device 'gpu'/);
   await pipeline.runtime.release();
+});
+
+test('a denoise on the onnxruntime thread names what is wrong with its feeds', async () => {
+  const transformer = await pipeline.runtime.load(path.join(handle.dir, handle.manifest.files.transformer));
+  const loop = { batch: 1, latentChannels: 16, latentHeight: H / 8, latentWidth: W / 8, reference, seed: 1, steps: 2, scheduler: handle.manifest.scheduler };
+  const hidden = { data: new Float32Array(4), dims: [1, 1, 4] };
+  await assert.rejects(transformer.denoise(loop, {}, 'nope'), /transformer\.onnx has no output named 'nope'/);
+  await assert.rejects(transformer.denoise(loop, { hidden_states: hidden }, 'velocity'), /input 'hidden_states' is supplied by the denoise loop/);
+  await assert.rejects(transformer.denoise(loop, {}, 'velocity'), /transformer\.onnx needs input 'encoder_hidden_states'/);
+  const aborted = new AbortController();
+  aborted.abort(new Error('stopped before it began'));
+  await assert.rejects(transformer.denoise(loop, {}, 'velocity', { signal: aborted.signal }), /stopped before it began/);
 });
