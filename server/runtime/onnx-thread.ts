@@ -34,11 +34,22 @@ export class OnnxThread {
     });
   }
 
-  /** Stops the worker (its sessions with it); a later request starts a fresh one. */
-  async close(): Promise<void> {
+  /**
+   * Stops the worker (its sessions with it) once it has answered what it was sent; a later request starts a
+   * fresh one. Terminating the thread instead would cut into a run: onnxruntime's binding then throws in native
+   * code and the whole process aborts (seen in CI). A worker that has not stopped after `graceMs` is terminated.
+   */
+  async close(graceMs = 30_000): Promise<void> {
     const worker = this.worker;
     this.worker = null;
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref();
+    worker.postMessage({ id: 0, op: 'exit' });
+    const fallback = setTimeout(() => void worker.terminate(), graceMs);
+    fallback.unref();
+    await exited;
+    clearTimeout(fallback);
   }
 
   private start(): Worker {
@@ -53,7 +64,8 @@ export class OnnxThread {
         return;
       }
       this.pending.delete(answer.id);
-      if (this.pending.size === 0) worker.unref();
+      // A worker being closed stays referenced until it has stopped, so close() is awaited to the end.
+      if (this.pending.size === 0 && this.worker === worker) worker.unref();
       if (answer.error !== undefined) waiting.reject(new Error(answer.error));
       else waiting.resolve(answer);
     });

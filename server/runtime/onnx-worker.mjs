@@ -8,6 +8,7 @@
 // Requests: { id, op: 'create', model (path or bytes), options } -> { id, sessionId, inputs, outputs }
 //           { id, op: 'run', sessionId, feeds: { name: { data, dims } }, outputNames? } -> { id, outputs, ms }
 //           { id, op: 'release', sessionId } -> { id }
+//           { op: 'exit' }: the thread stops once the requests it took before are answered (never inside a run)
 //           { id, op: 'denoise', sessionId, loop, feeds, output, previews, control } -> progress messages
 //             { id, progress: { step, steps, x0? } } after each step, then { id, latent, onnxMs, stepMs }
 //             (or { id, cancelled: true, onnxMs, stepMs } when stopped); control is an Int32Array on shared
@@ -165,8 +166,16 @@ async function denoise(request) {
   }
 }
 
+/** Requests being handled: an exit waits for them (onnxruntime-node starts a run on the next turn of the loop). */
+/** @type {Set<Promise<void>>} */
+const inFlight = new Set();
+
 port.on('message', (request) => {
-  handle(request).then(
+  if (request.op === 'exit') {
+    void Promise.allSettled([...inFlight]).then(() => process.exit(0));
+    return;
+  }
+  const answered = handle(request).then(
     ({ message, transfer = [] }) => {
       try {
         port.postMessage({ id: request.id, ...message }, transfer);
@@ -177,4 +186,6 @@ port.on('message', (request) => {
     },
     (error) => port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) }),
   );
+  inFlight.add(answered);
+  void answered.finally(() => inFlight.delete(answered));
 });
