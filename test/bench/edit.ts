@@ -1,7 +1,7 @@
 // `npm run bench:edit`: the default workflow through the engine on kontext-tiny (or the fixture bundle when
 // kontext-tiny is not installed, said loudly): cold and warm runs, a strength-only re-run, a batched sweep of 8
 // against 8 sequential runs, time per denoise step, the share of time outside onnxruntime, peak RSS. Results go
-// to BENCHMARKS.md under "## Edit" (replacing an earlier Edit section).
+// to BENCHMARKS.md under "## Edit" (replacing the table an earlier run wrote there, keeping what follows it).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -218,6 +218,10 @@ Peak RSS of the benchmark process: ${f(peakRssMb)} MB.
   const start = text.indexOf('\n## Edit\n');
   let next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
   if (next < 0) next = text.length;
+  // Only the generated part is replaced (it ends with the peak RSS line): notes and A/B tables written below it
+  // in the section stay.
+  const generatedEnd = start < 0 ? -1 : text.indexOf('\nPeak RSS of the benchmark process:', start);
+  if (generatedEnd >= 0 && generatedEnd < next) next = text.indexOf('\n', generatedEnd + 1) + 1;
   const updated = start < 0 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start + 1)}${section}${text.slice(next)}`;
   writeFileSync(file, updated.endsWith('\n') ? updated : `${updated}\n`);
   console.log('wrote BENCHMARKS.md ## Edit');
