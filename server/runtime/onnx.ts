@@ -152,6 +152,9 @@ export class ModelSession {
       Atomics.notify(control, 1);
     };
     signal?.addEventListener('abort', cancel, { once: true });
+    // onStep runs inside the thread's message handler, where a throw would be uncaught: it stops the loop instead
+    // and the denoise fails with it.
+    let stepFailure: { error: unknown } | null = null;
     let answer: Record<string, unknown>;
     try {
       answer = await this.runtime.track(this.modelPath, () =>
@@ -160,7 +163,13 @@ export class ModelSession {
             Atomics.store(control, 1, progress.step as number);
             Atomics.notify(control, 1);
             // Steps the loop finished before an interrupt reached it are not reported.
-            if (!signal?.aborted) onStep?.(progress.step as number, progress.steps as number, progress.x0 as TensorValue as FloatTensor);
+            if (signal?.aborted || stepFailure) return;
+            try {
+              onStep?.(progress.step as number, progress.steps as number, progress.x0 as TensorValue as FloatTensor);
+            } catch (error) {
+              stepFailure = { error };
+              cancel();
+            }
           },
         }));
     } catch (error) {
@@ -172,6 +181,7 @@ export class ModelSession {
     const onnxMs = answer.onnxMs as number[];
     for (const ms of onnxMs) this.runtime.recordRun(this.modelPath, ms);
     signal?.throwIfAborted();
+    if (stepFailure) throw (stepFailure as { error: unknown }).error;
     if (answer.cancelled) throw new Error(`the denoise on ${file} was cancelled`);
     return { latent: answer.latent as FloatTensor, onnxMs, stepMs: answer.stepMs as number[] };
   }

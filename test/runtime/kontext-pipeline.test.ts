@@ -113,6 +113,21 @@ test('an interrupt stops the denoise early; no progress is reported after it', a
   assert.ok(runs >= 2 && runs <= 4, `the transformer ran ${runs} of 2000 steps after an interrupt at step 2`);
 });
 
+test('a failing progress callback fails the denoise with its error and stops the loop', async () => {
+  const modulation = await pipeline.project(handle, [1], text.pooled);
+  const runsBefore = pipeline.runtime.runTimings().runs;
+  await assert.rejects(
+    pipeline.denoise(handle, { ...request(modulation, [1]), steps: 2000 }, {
+      onStep: (i) => {
+        if (i === 3) throw new Error('the preview sink broke');
+      },
+    }),
+    /the preview sink broke/,
+  );
+  const runs = pipeline.runtime.runTimings().runs - runsBefore;
+  assert.ok(runs >= 3 && runs <= 5, `the transformer ran ${runs} of 2000 steps after the callback failed at step 3`);
+});
+
 test('bad requests are refused with what to change', async () => {
   const modulation = await pipeline.project(handle, [0.5, 1], text.pooled);
   await assert.rejects(pipeline.denoise(handle, { ...request(modulation, [0.5, 1]), width: 40 }), /target size 40x32 must be a multiple of 16/);
