@@ -190,9 +190,13 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: Optional[
     """Softmax attention on [B, H, S, D]; `mask` is an additive bias broadcastable to [B, H, S, S]."""
     scale = q.shape[-1] ** -0.5 if scale is None else scale
     sdpa = getattr(F, "scaled_dot_product_attention", None)
-    if sdpa is not None and not _onnx_exporting() and not torch.jit.is_tracing():
+    # Only unmasked attention goes to the fused kernel. With a mask, CUDA's memory-efficient kernel has returned
+    # NaN gradients at large batch x heads (pytorch/pytorch#119320), and the H100 probe that found the cuDNN crash
+    # (training/train/runtime.py) ran its clean configurations with masked attention on this explicit path. The
+    # masked sequences are short text, where the explicit product costs little.
+    if sdpa is not None and mask is None and not _onnx_exporting() and not torch.jit.is_tracing():
         if scale == q.shape[-1] ** -0.5:
-            return sdpa(q, k, v, attn_mask=mask)
+            return sdpa(q, k, v)
     scores = torch.matmul(q, k.transpose(-1, -2)) * scale
     if mask is not None:
         scores = scores + mask
