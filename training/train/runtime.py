@@ -21,7 +21,8 @@ def pick_device(name=None):
         torch.backends.cudnn.benchmark = True
         # cuDNN's attention kernel (PyTorch 2.5+ prefers it on Hopper) failed in the backward pass on an H100
         # (torch 2.11: "mha_graph.execute(...).is_good()" under CUDA_LAUNCH_BLOCKING, an illegal memory access
-        # otherwise) at stage-1 batch 512; flash and memory-efficient attention ran the same steps cleanly.
+        # otherwise) at stage-1 batch 512; with it off (flash attention for the transformer, masked attention on
+        # the explicit path in training/kontext/layers.py) the same steps ran cleanly.
         if hasattr(torch.backends.cuda, "enable_cudnn_sdp"):
             torch.backends.cuda.enable_cudnn_sdp(False)
     return dev
