@@ -26,8 +26,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from training.data import generate as datagen  # noqa: E402
-from training.data import layout  # noqa: E402
 from training.eval.__main__ import run_eval  # noqa: E402
+from training.gpu.stream import GrowingData, load_frames, read_records_robust  # noqa: E402
 from training.train import ckpt, memdata  # noqa: E402
 from training.train.editor import train_editor  # noqa: E402
 from training.train.parts import Parts, new_models  # noqa: E402
@@ -38,43 +38,6 @@ BIG_MODEL = {"transformer": {"num_attention_heads": 5, "num_layers": 3, "num_sin
                              "lora_rank": 16, "lora_alpha": 16.0},
              "projector": {"out_dim": 320}}
 TINY_MODEL = {"transformer": {"lora_rank": 16, "lora_alpha": 16.0}}
-
-
-def read_records_robust(split_dir):
-    """Metadata lines whose stack file exists; a line cut off by stopping the generator is skipped."""
-    out = []
-    path = os.path.join(split_dir, "metadata.jsonl")
-    if not os.path.exists(path):
-        return out
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if os.path.exists(os.path.join(split_dir, rec["image_name"])):
-                out.append(rec)
-    return out
-
-
-def _decode(path):
-    try:
-        return layout.decode_stack(path)
-    except Exception:  # a stack being written when the generator stopped
-        return None
-
-
-def load_frames(split_dir, records, workers):
-    """Frames uint8 [N,7,S,S,3] of records (dropping unreadable stacks), with the records kept."""
-    paths = [os.path.join(split_dir, r["image_name"]) for r in records]
-    if workers > 1:
-        import multiprocessing
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            stacks = pool.map(_decode, paths, chunksize=32)
-    else:
-        stacks = [_decode(p) for p in paths]
-    keep = [i for i, s in enumerate(stacks) if s is not None]
-    return np.stack([stacks[i] for i in keep]), [records[i] for i in keep]
 
 
 def slim_payload(payload, max_bytes=15 * 2 ** 20):
@@ -108,14 +71,14 @@ class Run:
         save_checkpoint(os.path.join(self.out, f"{stage}.pt"), slim_payload(payload))
         self.log(event="saved", stage=stage, t=round(self.now(), 1))
 
-    def start_background_generation(self):
+    def start_background_generation(self, out, seed):
         a = self.args
-        cmd = [sys.executable, "-m", "training.data.generate", "--out", os.path.join(a.work, "dataB"),
-               "--size", str(a.size), "--train", str(a.big_train), "--heldout", "0", "--seed", "1",
+        cmd = [sys.executable, "-m", "training.data.generate", "--out", out,
+               "--size", str(a.size), "--train", str(a.big_train), "--heldout", "0", "--seed", str(seed),
                "--workers", str(max(1, a.workers - 2))]
         if a.sources:
             cmd += ["--sources", a.sources]
-        logf = open(os.path.join(a.work, "genB.log"), "w")
+        logf = open(out + ".log", "w")
         return subprocess.Popen(cmd, cwd=ROOT, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop(self, proc):
@@ -129,7 +92,9 @@ class Run:
 
     def continue_from(self, path):
         """Second-call mode: fresh training data (another seed), the same held-out set (seed 0), stage 1
-        continued from a stage-1 checkpoint of an earlier call, then stage 2 and the evaluation as usual."""
+        continued from a stage-1 checkpoint of an earlier call, then stage 2 and the evaluation as usual.
+        While stage 1 runs, a background generator (seed --train-seed + 1) keeps writing sequences and the
+        run takes them in every minute, so the GPU trains on more distinct sequences than a first set alone."""
         a = self.args
         dev = self.device
         payload = load_checkpoint(path)
@@ -139,25 +104,34 @@ class Run:
         rep_t = datagen.generate(a.sources, data_t, a.size, a.small_train, 0, a.train_seed, a.workers)
         self.log(event="data", seconds=round(rep_h["seconds"] + rep_t["seconds"], 1),
                  rate=round(rep_t["sequences_per_second"], 1), t=round(self.now(), 1))
+        data_b = os.path.join(a.work, f"train-seed{a.train_seed + 1}")
+        gen_b = self.start_background_generation(data_b, a.train_seed + 1) if a.big_train > 0 else None
         frames, records = load_frames(os.path.join(data_t, "train"),
                                       read_records_robust(os.path.join(data_t, "train")), a.workers)
         models = ckpt.models_from(payload)
-        models.provenance.setdefault("continued", []).append(
-            {"from": os.path.basename(path), "stage1_steps_before": models.provenance.get("stage1", {}).get("steps"),
-             "train_seed": a.train_seed, "sequences": len(records)})
         prior = dict(models.provenance.get("stage1", {}))
         parts = Parts(models, dev)
         data = memdata.encode_set(parts, frames, records)
         del frames
+        self.log(event="encoded", sequences=len(data), t=round(self.now(), 1))
+        grower = GrowingData(parts, os.path.join(data_b, "train"), max(2, a.workers // 2), self.log) if gen_b else None
+        p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
+                          self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
+                          warmup=a.warmup, ema_decay=a.ema_decay, grow=grower, grow_every_s=a.grow_every_s)
+        if gen_b:
+            self.stop(gen_b)
+            data = grower.latest if grower.latest is not None else data
+            data = grower(data, final=True) or data
+        records = data.records
         cats = {}
         for r in records:
             cats[r["category"]] = cats.get(r["category"], 0) + 1
-        self.log(event="encoded", sequences=len(data), per_category=cats, t=round(self.now(), 1))
         with open(os.path.join(self.out, "data_report.json"), "w") as f:
-            json.dump({"heldout": rep_h, "train": rep_t, "train_per_category": cats}, f, indent=1)
-        p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
-                          self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
-                          warmup=a.warmup, ema_decay=a.ema_decay)
+            json.dump({"heldout": rep_h, "train": rep_t, "train_sequences": len(records),
+                       "background_sequences": grower.added if grower else 0, "train_per_category": cats}, f, indent=1)
+        p1["provenance"].setdefault("continued", []).append(
+            {"from": os.path.basename(path), "stage1_steps_before": prior.get("steps"), "train_seeds":
+             [a.train_seed] + ([a.train_seed + 1] if gen_b else []), "sequences": len(records)})
         p1["provenance"]["stage1_first_call"] = prior
         return self.stage2_and_eval(p1, data, data_h)
 
@@ -197,7 +171,7 @@ class Run:
                  t=round(self.now(), 1))
         with open(os.path.join(self.out, "data_report.json"), "w") as f:
             json.dump({"first": rep}, f, indent=1)
-        gen_b = self.start_background_generation() if a.big_train > 0 else None
+        gen_b = self.start_background_generation(os.path.join(a.work, "dataB"), 1) if a.big_train > 0 else None
         torch.set_num_threads(2 if gen_b else max(1, os.cpu_count() or 1))
         # 2. VAE on the first set while the second is generated.
         frames_a, records_a = memdata.load_split(os.path.join(data_a, "train"), workers=2)
@@ -267,6 +241,8 @@ def main(argv=None):
     ap.add_argument("--continue-from", default=None, help="a stage-1 checkpoint of an earlier call: skip the VAE, "
                     "generate --small-train fresh sequences with --train-seed and continue stage 1 on them")
     ap.add_argument("--train-seed", type=int, default=2)
+    ap.add_argument("--grow-every-s", type=float, default=60, help="how often stage 1 of --continue-from takes in "
+                    "the background generator's new sequences")
     args = ap.parse_args(argv)
     return Run(args).main()
 

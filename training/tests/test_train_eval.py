@@ -7,7 +7,8 @@ from training.data.filtering import kl_to_uniform
 from training.eval import metrics
 from training.eval.quality import other_pair, report
 from training.eval.strip import shippable
-from training.gpu.run_all import read_records_robust, slim_payload
+from training.gpu.run_all import slim_payload
+from training.gpu.stream import read_records_robust
 
 
 def test_psnr_of_known_error_and_identity():

@@ -33,13 +33,16 @@ def trainable_modules(models, stage):
 
 def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr=3e-4, log=None,
                  on_checkpoint=None, checkpoint_every_s=120, resume=None, seed=0, identity_fraction=0.15,
-                 strengths_per_seq=3, warmup=200, weight_decay=0.01, ema_decay=0.999, check_every=100):
+                 strengths_per_seq=3, warmup=200, weight_decay=0.01, ema_decay=0.999, check_every=100,
+                 grow=None, grow_every_s=60):
     """Trains a stage on a LatentSet; returns the final checkpoint payload (EMA weights + resume state).
 
     stage1: batch = sequences; stage2: batch = sequences, each giving strengths_per_seq strengths.
     Every check_every steps the running loss is read: if it is not finite, the weights, optimizer and average
     go back to the last check and later batches are split in halves (gradients accumulated), so one bad
-    stretch of a long unattended run costs at most check_every steps rather than the whole run."""
+    stretch of a long unattended run costs at most check_every steps rather than the whole run.
+    grow: called with the data set at a check once grow_every_s have passed since the last call; a set it
+    returns replaces the one drawn from (a generator still writing sequences feeds the run as it goes)."""
     log = log or Logger()
     models, device = parts.models, parts.device
     group = trainable_modules(models, stage)
@@ -57,7 +60,7 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
     pool = torch.arange(len(data), dtype=torch.long)  # the layout holds only filter-kept sequences
     gen = torch.Generator().manual_seed(seed * 1000 + step)
     budget = Budget(budget_s)
-    last_ckpt = time.time()
+    last_ckpt = last_grow = time.time()
     total = start_step + max_steps if max_steps else None
     n_params = sum(p.numel() for p in params)
     log(stage=stage, event="start", trainable_params=n_params, sequences=len(pool), step=step)
@@ -102,6 +105,11 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
         if step % check_every == 0:
             if torch.isfinite(loss_avg):
                 guard.keep(step)
+                if grow and time.time() - last_grow > grow_every_s:
+                    grown = grow(data)
+                    if grown is not None:
+                        data, pool = grown, torch.arange(len(grown), dtype=torch.long)
+                    last_grow = time.time()
             else:
                 step = guard.restore()
                 micro = max(1, micro // 2)

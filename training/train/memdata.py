@@ -56,6 +56,14 @@ class LatentSet:
     def __len__(self):
         return self.latents.shape[0]
 
+    def extended(self, more):
+        """This set followed by another's sequences (both without stage-2 text features)."""
+        if self.pooled is not None or more.pooled is not None:
+            raise ValueError("extend a LatentSet before its text features are added")
+        return LatentSet(torch.cat([self.latents, more.latents.to(self.latents.device)]),
+                         torch.cat([self.clip_ids, more.clip_ids]), torch.cat([self.t5_ids, more.t5_ids]),
+                         self.records + more.records, self.empty_clip_ids, self.empty_t5_ids)
+
 
 @torch.no_grad()
 def encode_set(parts, frames, records, batch=256, keep_on=None):
