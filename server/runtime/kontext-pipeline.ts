@@ -6,6 +6,7 @@ import { fromScaledLatent, toScaledLatent } from '../../nodes/kontext/math/vae.j
 import { textIds } from '../../nodes/kontext/math/position-ids.js';
 import { bundleResolutions, type Resolution } from '../../nodes/kontext/math/resolution.js';
 import { concatBatch, repeatBatch, sliceBatch, type FloatTensor } from '../../nodes/kontext/math/tensor.js';
+import { projectorStrength } from '../../nodes/kontext/math/strength-curve.js';
 import { bundleFile, type BundleEntry, type BundleRegistry } from './bundles.js';
 import { checkBundle, type BundleCheck, type CheckOptions } from './bundle-check.js';
 import type { BundleManifest, FileRole } from './manifest-schema.js';
@@ -219,8 +220,9 @@ export class KontextPipeline {
       const bad = strengths.find((s) => !Number.isFinite(s));
       if (bad !== undefined) throw new Error(`strength ${bad} is not a number between 0 and 1`);
       const k = strengths.length;
+      const curve = handle.manifest.kontinuous.strength_curve;
       return this.run(handle, 'projector', {
-        strength: { data: Float32Array.from(strengths), dims: [k, 1] },
+        strength: { data: Float32Array.from(strengths, (s) => projectorStrength(s, curve)), dims: [k, 1] },
         pooled: pooled.dims[0] === k ? pooled : repeatBatch(pooled, k),
       }, 'modulation');
     });

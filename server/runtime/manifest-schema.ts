@@ -2,6 +2,7 @@
 // and the TypeScript type it guarantees. Unknown extra fields are tolerated so that newer exporters can add
 // information; everything the runtime reads is required and typed.
 import { Ajv, type ErrorObject } from 'ajv';
+import { strengthCurveProblem } from '../../nodes/kontext/math/strength-curve.js';
 
 /** Tokenisation rules applied after encoding without special tokens. */
 export interface TokenizerRules {
@@ -59,7 +60,8 @@ export interface BundleManifest {
   };
   resolutions: { native: [number, number]; preferred?: Array<[number, number]>; multiple_of: number };
   defaults: { steps: number; guidance: number; seed: number };
-  kontinuous: { projector: boolean; lora: 'unmerged' | 'merged' | 'none' };
+  /** strength_curve: knots [s, projector input] the user's strength is mapped through (nodes/kontext/math/strength-curve.ts). */
+  kontinuous: { projector: boolean; lora: 'unmerged' | 'merged' | 'none'; strength_curve?: Array<[number, number]> };
   precision: 'fp32' | 'fp16';
   provenance?: Record<string, unknown>;
 }
@@ -163,7 +165,11 @@ export const manifestSchema = {
     kontinuous: {
       type: 'object',
       required: ['projector', 'lora'],
-      properties: { projector: { type: 'boolean' }, lora: { enum: ['unmerged', 'merged', 'none'] } },
+      properties: {
+        projector: { type: 'boolean' },
+        lora: { enum: ['unmerged', 'merged', 'none'] },
+        strength_curve: { type: 'array', minItems: 2, items: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 } },
+      },
     },
     precision: { enum: ['fp32', 'fp16'] },
     provenance: { type: 'object' },
@@ -187,6 +193,8 @@ export function validateManifest(value: unknown): ManifestCheck {
   if (dims.packed_channels !== dims.latent_channels * 4) problems.push(`dims.packed_channels ${dims.packed_channels} must be 4 x latent_channels (${dims.latent_channels * 4})`);
   if (dims.modulation_dim !== dims.inner_dim * 2) problems.push(`dims.modulation_dim ${dims.modulation_dim} must be 2 x inner_dim (${dims.inner_dim * 2})`);
   if (kontinuous.projector && !files.projector) problems.push('kontinuous.projector is true but files.projector is missing');
+  const curveProblem = kontinuous.strength_curve && strengthCurveProblem(kontinuous.strength_curve);
+  if (curveProblem) problems.push(`kontinuous.strength_curve ${curveProblem}`);
   const grid = vae.downscale * 2;
   const [w, h] = manifest.resolutions.native;
   if (w % grid !== 0 || h % grid !== 0) problems.push(`resolutions.native ${w}x${h} must be a multiple of ${grid} (twice the VAE downscale) to pack 2x2`);

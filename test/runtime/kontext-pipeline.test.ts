@@ -137,6 +137,20 @@ test('bad requests are refused with what to change', async () => {
   await assert.rejects(pipeline.project(handle, [Number.NaN], text.pooled), /strength NaN is not a number/);
 });
 
+test("a bundle's strength curve maps the user's strength before the projector; 0 and 1 stay", async () => {
+  const curved: KontextHandle = { ...handle, manifest: { ...handle.manifest, kontinuous: { ...handle.manifest.kontinuous, strength_curve: [[0, 0], [0.5, 0.8], [1, 1]] } } };
+  const [mapped, direct, ends, plainEnds] = await Promise.all([
+    pipeline.project(curved, [0.25, 0.75], text.pooled),
+    pipeline.project(handle, [0.4, 0.9], text.pooled),
+    pipeline.project(curved, [0, 1], text.pooled),
+    pipeline.project(handle, [0, 1], text.pooled),
+  ]);
+  assert.deepEqual(mapped.data, direct.data);
+  assert.deepEqual(ends.data, plainEnds.data);
+  const unmapped = await pipeline.project(handle, [0.25, 0.75], text.pooled);
+  assert.notDeepEqual(unmapped.data, mapped.data, 'the curve changed nothing');
+});
+
 test('timings separate time inside onnxruntime from the rest', async () => {
   pipeline.resetTimings();
   const modulation = await pipeline.project(handle, [0.5], text.pooled);

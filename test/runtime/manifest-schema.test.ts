@@ -87,5 +87,8 @@ test('cross-field rules: tokenizer lengths, packed and modulation widths, hashes
   assert.deepEqual(problemsOf((m) => void (m.dims.modulation_dim = 3072)), ['dims.modulation_dim 3072 must be 2 x inner_dim (6144)']);
   assert.deepEqual(problemsOf((m) => void delete m.sha256['vae_decoder.onnx']), ['sha256 has no entry for vae_decoder.onnx (files.vae_decoder)']);
   assert.deepEqual(problemsOf((m) => void delete m.files.projector), ['kontinuous.projector is true but files.projector is missing']);
+  assert.deepEqual(problemsOf((m) => void (m.kontinuous.strength_curve = [[0, 0], [0.6, 0.5], [0.4, 0.7], [1, 1]])), ['kontinuous.strength_curve must increase strictly (knot 2 does not)']);
+  assert.deepEqual(problemsOf((m) => void (m.kontinuous.strength_curve = [[0, 0], [0.5, 1.5], [1, 1]])), ['kontinuous.strength_curve.1.1 must be <= 1']);
+  assert.deepEqual(problemsOf((m) => void (m.kontinuous.strength_curve = [[0, 0], [0.5, 0.7], [1, 1]])), []);
   assert.deepEqual(problemsOf((m) => void (m.resolutions.native = [1000, 1000])), ['resolutions.native 1000x1000 must be a multiple of 16 (twice the VAE downscale) to pack 2x2']);
 });

@@ -77,7 +77,9 @@ def build_manifest(cfg: KontextConfig, files: Dict[str, str], hashes: Dict[str, 
         "resolutions": {"native": list(cfg.native_resolution), "preferred": cfg.preferred_resolutions(),
                         "multiple_of": cfg.multiple_of},
         "defaults": {"steps": cfg.default_steps, "guidance": cfg.default_guidance, "seed": cfg.default_seed},
-        "kontinuous": {"projector": projector, "lora": lora},
+        "kontinuous": dict({"projector": projector, "lora": lora},
+                           **({"strength_curve": cfg.projector.strength_curve}
+                              if projector and cfg.projector.strength_curve else {})),
         "precision": precision,
         "provenance": provenance,
     }

@@ -55,6 +55,9 @@ class ProjectorConfig:
     pooled_dim: int = 768
     hidden_dim: int = 6144
     out_dim: int = 6144                  # 2 x transformer inner width
+    # Knots [[s, projector input], ...] from [0, 0] to [1, 1] of a piecewise-linear map applied to the user's
+    # strength before the projector (training/eval/calibrate.py measures it); None feeds s as it is.
+    strength_curve: Optional[List[List[float]]] = None
 
 
 @dataclass

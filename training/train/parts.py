@@ -66,7 +66,8 @@ class Parts:
         return out[:, :n]
 
     def modulation(self, strength, pooled):
-        return self.models.projector(strength, pooled)
+        """The projector's output for strengths [B,1] (through the config's strength curve, if any)."""
+        return self.models.projector(apply_strength_curve(strength, self.cfg.projector.strength_curve), pooled)
 
     # ---- VAE --------------------------------------------------------------------------------------------
     def encode_images(self, images):
@@ -94,3 +95,15 @@ def new_models(config_name="tiny", overrides=None, seed=0, vocab=None):
                 d[section] = fields
         cfg = config_from_dict(d)
     return build_models(cfg, vocab or tiny_vocab(), seed=seed)
+
+
+def apply_strength_curve(strength, knots):
+    """Piecewise-linear map of a strength tensor through knots [[s, projector s], ...]; identity without knots."""
+    if not knots:
+        return strength
+    xs = torch.tensor([k[0] for k in knots], dtype=strength.dtype, device=strength.device)
+    ys = torch.tensor([k[1] for k in knots], dtype=strength.dtype, device=strength.device)
+    s = strength.clamp(0, 1)
+    i = torch.searchsorted(xs, s.contiguous(), right=True).clamp(1, len(knots) - 1)
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    return y0 + (s - x0) * (y1 - y0) / (x1 - x0)

@@ -8,3 +8,4 @@ export * from './euler.js';
 export * from './noise.js';
 export * from './image-tensor.js';
 export * from './resolution.js';
+export * from './strength-curve.js';
