@@ -46,12 +46,16 @@ class MetadataTail:
         self.path = os.path.join(split_dir, "metadata.jsonl")
         self.offset = 0
 
-    def _complete_lines(self):
+    def _unread(self):
+        """The bytes written since the last read."""
         if not os.path.exists(self.path):
-            return []
+            return b""
         with open(self.path, "rb") as f:
             f.seek(self.offset)
-            chunk = f.read()
+            return f.read()
+
+    def _complete_lines(self):
+        chunk = self._unread()
         end = chunk.rfind(b"\n") + 1
         self.offset += end
         return chunk[:end].decode("utf-8").splitlines()
@@ -72,11 +76,7 @@ class MetadataTail:
 
     def read_partial_last(self):
         """A last line without its newline (the generator has stopped): taken if it parses."""
-        if not os.path.exists(self.path):
-            return []
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            rest = f.read()
+        rest = self._unread()
         self.offset += len(rest)
         return self._records([rest.decode("utf-8", "replace")]) if rest.strip() else []
 
