@@ -114,7 +114,10 @@ class Run:
         data = memdata.encode_set(parts, frames, records)
         del frames
         self.log(event="encoded", sequences=len(data), t=round(self.now(), 1))
-        grower = GrowingData(parts, os.path.join(data_b, "train"), max(2, a.workers // 2), self.log) if gen_b else None
+        grower = None
+        if gen_b:
+            grower = GrowingData(parts, os.path.join(data_b, "train"), max(2, a.workers // 2), self.log,
+                                 background=True)
         p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
                           self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
                           warmup=a.warmup, ema_decay=a.ema_decay, grow=grower, grow_every_s=a.grow_every_s)

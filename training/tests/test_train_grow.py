@@ -66,3 +66,32 @@ def test_stage1_takes_in_sequences_written_while_it_runs(tmp_path):
     grown = grower(grower.latest, final=True)
     assert len(grown) == 9 and grower.added == 5
     assert layout.decode_stack(os.path.join(later, "train", grown.records[-1]["image_name"])).shape[0] == 7
+
+
+def test_background_intake_hands_over_what_the_previous_call_started(tmp_path):
+    torch.manual_seed(0)
+    first, later = str(tmp_path / "first"), str(tmp_path / "later")
+    write_split(first, "train", 3)
+    write_split(later, "train", 4, seed=5)
+    meta = os.path.join(later, "train", "metadata.jsonl")
+    lines = open(meta).read().splitlines(keepends=True)
+    with open(meta, "w") as f:
+        f.write("".join(lines[:2]))
+    parts = Parts(fixture_models(), torch.device("cpu"))
+    frames, records = memdata.load_split(os.path.join(first, "train"))
+    data = memdata.encode_set(parts, frames, records)
+    grower = GrowingData(parts, os.path.join(later, "train"), workers=2, background=True)
+
+    assert grower(data) is None, "the first call only starts reading"
+    grower.pending.result()
+    with open(meta, "a") as f:
+        f.write(lines[2])
+    grown = grower(data)
+    assert len(grown) == 5, "the second call takes in what the first one read (2 sequences)"
+    grower.pending.result()  # the next read, started by that call, has the third line
+    with open(meta, "a") as f:
+        f.write(lines[3])
+    final = grower(grown, final=True)
+    assert len(final) == 7 and grower.added == 4
+    assert [r["image_name"] for r in final.records[3:]] == [json.loads(line)["image_name"] for line in lines]
+    torch.testing.assert_close(final.latents[:3], data.latents)
