@@ -6,7 +6,9 @@
    a second, larger training generation in the background (another seed, same held-out photos kept out);
 2. trains the VAE on the first set while the second one is generated, then stops the generator;
 3. encodes every training frame once (latents on the device) and trains stage 1, then stage 2;
-4. evaluates the quality bars on the held-out pairs and draws the sample strip.
+4. evaluates the quality bars on the held-out pairs, draws the sample strip and sweeps the workflows' sample
+   photo (training/eval/sample_check.py: a model can gain on the held-out averages and still break the default
+   example).
 Every phase ends on a wall-clock deadline (fractions of --budget-s); checkpoints (EMA weights, fp16 when large),
 the log, the data report, eval.json and strip.png are written into --out as they are reached (8 files at most).
 Runs under torch 1.13 and torch 2.x: bf16 autocast and TF32 on CUDA only, no torch.compile."""
@@ -27,6 +29,7 @@ import torch  # noqa: E402
 
 from training.data import generate as datagen  # noqa: E402
 from training.eval.__main__ import run_eval  # noqa: E402
+from training.eval.sample_check import SAMPLE, centre_crop, sample_sweeps  # noqa: E402
 from training.gpu.stream import GrowingData, load_frames, read_records_robust  # noqa: E402
 from training.train import ckpt, memdata  # noqa: E402
 from training.train.editor import train_editor  # noqa: E402
@@ -155,6 +158,10 @@ class Run:
         rep_eval = run_eval(parts, heldout_dir, a.heldout, cfg.default_steps, cfg.default_guidance,
                             out=os.path.join(self.out, "eval.json"), strip=os.path.join(self.out, "strip.png"),
                             workers=a.workers, log=print)
+        width, height = cfg.native_resolution
+        rows = sample_sweeps(parts, centre_crop(SAMPLE, width, height))
+        self.log(event="sample_check", grows=f"{sum(ok for *_, ok in rows)}/{len(rows)}",
+                 failing=[[text, seed, [round(c, 3) for c in change]] for text, seed, change, ok in rows if not ok])
         self.log(event="done", t=round(self.now(), 1),
                  bars={k: [None if v["value"] is None else round(v["value"], 4), v["met"]]
                        for k, v in rep_eval["bars"].items()})

@@ -71,3 +71,25 @@ def test_robust_metadata_reader_skips_a_cut_line_and_missing_stacks(tmp_path):
     (tmp_path / "metadata.jsonl").write_text('{"image_name": "000000.png"}\n{"image_name": "000001.png"}\n'
                                              '{"image_name": "0000')
     assert [r["image_name"] for r in read_records_robust(str(tmp_path))] == ["000000.png"]
+
+
+def test_sample_check_wants_growth_and_a_clear_full_edit():
+    from training.eval.sample_check import grows
+    assert grows([0.03, 0.09, 0.16, 0.25, 0.31])
+    assert grows([0.03, 0.09, 0.088, 0.25, 0.31]), "a dip within the slack is allowed"
+    assert not grows([0.034, 0.095, 0.159, 0.155, 0.135]), "the unshipped model's night sweep"
+    assert not grows([0.038, 0.041, 0.045, 0.052, 0.060]), "too weak a full edit"
+
+
+def test_sample_check_sweeps_every_instruction_and_seed_on_the_fixture_model():
+    from training.eval.sample_check import SAMPLE, STRENGTHS, centre_crop, sample_sweeps
+    from training.tests.test_train_smoke import fixture_models
+    from training.train.parts import Parts
+    parts = Parts(fixture_models().eval(), torch.device("cpu"))
+    assert centre_crop(SAMPLE, 32, 16).shape == (16, 32, 3)
+    image = centre_crop(SAMPLE, 32, 32)  # the PyTorch model takes square latent grids
+    assert image.dtype == np.uint8
+    rows = sample_sweeps(parts, image, instructions=("add fog", "make it night"), seeds=(1, 2))
+    assert [(t, s) for t, s, *_ in rows] == [("add fog", 1), ("add fog", 2), ("make it night", 1), ("make it night", 2)]
+    assert all(len(change) == len(STRENGTHS) and all(c >= 0 for c in change) for _, _, change, _ in rows)
+    assert rows[0][2] != rows[1][2], "the seed changes the noise"
