@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from training.data import distance as perceptual
-from training.eval.quality import _noise, _uint8
+from training.eval.quality import _uint8, seeded_noise
 from training.eval.sweep import sweep
 from training.train import ckpt, memdata
 from training.train.parts import Parts
@@ -41,8 +41,7 @@ def change_profiles(parts, frames, records, steps, guidance, seed=64, batch=8):
         hi = min(len(records), lo + batch)
         z = parts.encode_images(memdata.to_unit(frames[lo:hi, 0]).to(dev))
         pooled, embeds = parts.encode_text(clip_ids[lo:hi], t5_ids[lo:hi])
-        n_tok = (z.shape[2] // 2) * (z.shape[3] // 2)
-        noise = torch.cat([_noise(n_tok, 4 * z.shape[1], seed + i, dev) for i in range(lo, hi)])
+        noise = torch.cat([seeded_noise(z, seed + i, dev) for i in range(lo, hi)])
         lat = sweep(parts, z, pooled, embeds, GRID, noise, steps, guidance)
         outs = _uint8(parts.decode_latents(lat.flatten(0, 1))).reshape(hi - lo, len(GRID), *frames.shape[2:])
         for i in range(hi - lo):

@@ -18,7 +18,8 @@ from training.data import distance as perceptual
 from training.data.filtering import kl_to_uniform
 from training.eval import metrics
 from training.eval.sweep import sweep
-from training.train import memdata
+from training.kontext.noise import gaussian_noise
+from training.train import flow, memdata
 
 STRENGTHS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 BARS = {
@@ -38,9 +39,12 @@ def _uint8(x):
     return (((x.float().clamp(-1, 1) + 1) / 2) * 255).round().to(torch.uint8).movedim(-3, -1).cpu().numpy()
 
 
-def _noise(n, dim, seed, device):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn((1, n, dim), generator=g).to(device)
+def seeded_noise(z, seed, device):
+    """Packed noise [1,N,4C] for latents shaped like z [.,C,h,w]: the product's generator for this seed (the
+    same values its Kontext Denoise draws), so PyTorch and product outputs can be compared pair by pair."""
+    c, h, w = z.shape[1:]
+    grid = torch.from_numpy(gaussian_noise(seed, c * h * w)).view(1, c, h, w)
+    return flow.pack_latents(grid).to(device)
 
 
 def other_pair(records, i):
@@ -67,15 +71,14 @@ def generate(parts, frames, records, steps, guidance, seed=64, batch=32, kontinu
         z = parts.encode_images(memdata.to_unit(frames[lo:hi, 0]).to(dev))
         recons.append(_uint8(parts.decode_latents(z)))
         pooled, embeds = parts.encode_text(clip_ids[lo:hi], t5_ids[lo:hi])
-        n_tok = (z.shape[2] // 2) * (z.shape[3] // 2)
-        noise = torch.cat([_noise(n_tok, 4 * z.shape[1], seed + i, dev) for i in range(lo, hi)])
+        noise = torch.cat([seeded_noise(z, seed + i, dev) for i in range(lo, hi)])
         lat = sweep(parts, z, pooled, embeds, STRENGTHS, noise, steps, guidance, kontinuous)
         sweeps.append(_uint8(parts.decode_latents(lat.flatten(0, 1))).reshape(hi - lo, len(STRENGTHS),
                                                                               *recons[-1].shape[1:]))
         o_pooled, o_embeds = parts.encode_text(clip_ids[others[lo:hi]], t5_ids[others[lo:hi]])
         out_other.append(_uint8(parts.decode_latents(
             sweep(parts, z, o_pooled, o_embeds, (1.0,), noise, steps, guidance, kontinuous)[:, 0])))
-        noise2 = torch.cat([_noise(n_tok, 4 * z.shape[1], seed + 100000 + i, dev) for i in range(lo, hi)])
+        noise2 = torch.cat([seeded_noise(z, seed + 100000 + i, dev) for i in range(lo, hi)])
         out_seed.append(_uint8(parts.decode_latents(
             sweep(parts, z, pooled, embeds, (1.0,), noise2, steps, guidance, kontinuous)[:, 0])))
     return {"sweep": np.concatenate(sweeps), "recon": np.concatenate(recons),

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from training.eval.quality import _noise, _uint8
+from training.eval.quality import _uint8, seeded_noise
 from training.eval.sweep import sweep
 from training.train import ckpt, memdata
 from training.train.parts import Parts
@@ -45,13 +45,12 @@ def sample_sweeps(parts, image_uint8, instructions=INSTRUCTIONS, seeds=SEEDS):
     cfg = parts.cfg
     source = memdata.to_unit(image_uint8[None]).to(parts.device)
     z = parts.encode_images(source)
-    n_tok = (z.shape[2] // 2) * (z.shape[3] // 2)
     rows = []
     for text in instructions:
         clip_ids, t5_ids = parts.token_ids([text])
         pooled, embeds = parts.encode_text(clip_ids, t5_ids)
         for seed in seeds:
-            noise = _noise(n_tok, 4 * z.shape[1], seed, parts.device)
+            noise = seeded_noise(z, seed, parts.device)
             lat = sweep(parts, z, pooled, embeds, STRENGTHS, noise, cfg.default_steps, cfg.default_guidance)
             outs = _uint8(parts.decode_latents(lat[0])).astype(np.float64) / 255.0
             change = [float(np.abs(o - image_uint8 / 255.0).mean()) for o in outs]
