@@ -1,4 +1,10 @@
-"""The Python port of the product's seeded noise gives the values pinned in test/kontext/math-noise.test.ts."""
+"""The Python port of the product's seeded noise: the values pinned in test/kontext/math-noise.test.ts, and a whole
+latent's draw compared with the TypeScript generator itself."""
+import json
+import os
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -25,3 +31,16 @@ def test_a_longer_draw_starts_with_the_shorter_one_and_bad_seeds_fail():
     np.testing.assert_array_equal(gaussian_noise(9, 2001)[:2000], gaussian_noise(9, 2000))
     with pytest.raises(ValueError):
         gaussian_noise(-1, 4)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not os.path.isdir(os.path.join(ROOT, "node_modules", "tsx")),
+                    reason="needs node and the project's node_modules")
+def test_a_whole_latent_of_noise_matches_the_product_bit_for_bit(tmp_path):
+    out = tmp_path / "noise.bin"
+    script = ("import { gaussianNoise } from './nodes/kontext/math/noise.ts'; import { writeFileSync } from 'node:fs';"
+              f"writeFileSync({json.dumps(str(out))}, Buffer.from(gaussianNoise(81, 4096).buffer));")
+    subprocess.run(["node", "--import", "tsx", "-e", script], cwd=ROOT, check=True, timeout=60)
+    np.testing.assert_array_equal(np.fromfile(out, dtype=np.float32), gaussian_noise(81, 4096))
