@@ -39,9 +39,12 @@ interface HeldoutRecord {
 const records: HeldoutRecord[] = readFileSync(path.join(heldout, 'metadata.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 const count = Math.min(pairs, records.length);
 
-/** Same rule as training/eval/quality.py other_pair: the first pair half the set away with another category. */
+/**
+ * Same rule as training/eval/quality.py other_pair: the first pair half the set away with another category, the
+ * set being the evaluated pairs (as there), so a subset compares pair by pair too.
+ */
 function otherPair(i: number): number {
-  const n = records.length;
+  const n = count;
   for (let off = Math.floor(n / 2); off < Math.floor(n / 2) + n; off++) {
     const j = (i + off) % n;
     if (j !== i && records[j]!.category !== records[i]!.category) return j;
