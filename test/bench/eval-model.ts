@@ -132,6 +132,18 @@ if (keep) writeFileSync(keep, JSON.stringify(report, null, 1));
 const compare = flag('compare') ? JSON.parse(readFileSync(flag('compare')!, 'utf8')) : null;
 await host.dispose();
 
+// Both sides draw the same seeded noise, so each pair the PyTorch report also holds should agree, not only the
+// averages: the largest difference per figure over the shared pairs.
+const PAIR_KEYS = ['psnr_s0', 'psnr_s1', 'kl', 'monotone', 'nearer_target', 'instr_differs'];
+let pairAgreement = '';
+if (compare?.rows) {
+  const theirs = new Map((compare.rows as Array<Record<string, number | string>>).map((r) => [r.image_name, r]));
+  const shared = (report.rows as Array<Record<string, number | string>>).filter((r) => theirs.has(r.image_name));
+  const worst = PAIR_KEYS.map((k) => [k, Math.max(0, ...shared.map((r) => Math.abs((r[k] as number) - (theirs.get(r.image_name)![k] as number))))] as const);
+  pairAgreement = `On the ${shared.length} pairs both evaluated, the largest difference per pair: ${worst.map(([k, d]) => `${k} ${d.toPrecision(2)}`).join(', ')}.`;
+  console.log(pairAgreement);
+}
+
 if (!args.includes('--no-write')) {
   const fmt = (key: string, v: number | null | undefined): string =>
     v === null || v === undefined ? '-' : ['nearer_target', 'monotone', 'instr_differs'].includes(key) ? `${(v * 100).toFixed(0)} %` : v.toFixed(key.endsWith('kl') ? 3 : 2);
@@ -146,8 +158,8 @@ if (!args.includes('--no-write')) {
 ${os.cpus().length}-core CPU, onnxruntime-node CPU provider. Bundle \`${bundle}\`, ${report.pairs} held-out pairs (${path.relative(REPO_DIR, heldout)}),
 strengths ${STRENGTHS.join(', ')}, ${steps} steps, guidance ${guidance}, seed 64 + pair index, generated through the engine and
 the shipped nodes (PNG outputs), scored by training/eval/quality.py's own code (MS-SSIM-C as the perceptual
-distance). ${jobs.length} pairs took ${seconds.toFixed(0)} s. The product's noise generator is not torch's, so single pairs differ from
-the PyTorch evaluation; the averages are what must agree.${compare ? ` PyTorch column: ${path.relative(REPO_DIR, path.resolve(flag('compare')!))} (\`python -m training.eval\`).` : ''}
+distance). ${jobs.length} pairs took ${seconds.toFixed(0)} s. The PyTorch evaluation draws the same seeded noise
+(training/kontext/noise.py), so single pairs agree too.${compare ? ` PyTorch column: ${path.relative(REPO_DIR, path.resolve(flag('compare')!))} (\`python -m training.eval\`). ${pairAgreement}` : ''}
 
 | bar | through the product | target | met${compare ? ' | PyTorch (same pairs)' : ''} |
 | --- | --- | --- | ---${compare ? ' | ---' : ''} |
