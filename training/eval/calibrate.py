@@ -17,8 +17,7 @@ import numpy as np
 import torch
 
 from training.data import distance as perceptual
-from training.eval.quality import _uint8, seeded_noise
-from training.eval.sweep import sweep
+from training.eval.quality import swept_images
 from training.train import ckpt, memdata
 from training.train.parts import Parts
 from training.train.runtime import load_checkpoint, pick_device, save_checkpoint, set_cpu_threads
@@ -41,9 +40,7 @@ def change_profiles(parts, frames, records, steps, guidance, seed=64, batch=8):
         hi = min(len(records), lo + batch)
         z = parts.encode_images(memdata.to_unit(frames[lo:hi, 0]).to(dev))
         pooled, embeds = parts.encode_text(clip_ids[lo:hi], t5_ids[lo:hi])
-        noise = torch.cat([seeded_noise(z, seed + i, dev) for i in range(lo, hi)])
-        lat = sweep(parts, z, pooled, embeds, GRID, noise, steps, guidance)
-        outs = _uint8(parts.decode_latents(lat.flatten(0, 1))).reshape(hi - lo, len(GRID), *frames.shape[2:])
+        outs = swept_images(parts, z, pooled, embeds, GRID, range(seed + lo, seed + hi), steps, guidance)
         for i in range(hi - lo):
             feats = [perceptual.Features(o.astype(np.float64) / 255.0) for o in outs[i]]
             if perceptual.feature_distance(feats[0], feats[-1]) < MIN_CHANGE:

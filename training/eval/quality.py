@@ -47,6 +47,15 @@ def seeded_noise(z, seed, device):
     return flow.pack_latents(grid).to(device)
 
 
+def swept_images(parts, z, pooled, embeds, strengths, seeds, steps, guidance, kontinuous=True):
+    """uint8 outputs [B,K,H,W,3] of each source latent z[b] edited at each strength, item b drawing the
+    product's noise for seeds[b] (the same for all its strengths)."""
+    noise = torch.cat([seeded_noise(z, s, parts.device) for s in seeds])
+    lat = sweep(parts, z, pooled, embeds, strengths, noise, steps, guidance, kontinuous)
+    images = _uint8(parts.decode_latents(lat.flatten(0, 1)))
+    return images.reshape(z.shape[0], len(strengths), *images.shape[1:])
+
+
 def other_pair(records, i):
     """Index of another pair with a different category (deterministic), for instruction following."""
     n = len(records)
@@ -71,16 +80,13 @@ def generate(parts, frames, records, steps, guidance, seed=64, batch=32, kontinu
         z = parts.encode_images(memdata.to_unit(frames[lo:hi, 0]).to(dev))
         recons.append(_uint8(parts.decode_latents(z)))
         pooled, embeds = parts.encode_text(clip_ids[lo:hi], t5_ids[lo:hi])
-        noise = torch.cat([seeded_noise(z, seed + i, dev) for i in range(lo, hi)])
-        lat = sweep(parts, z, pooled, embeds, STRENGTHS, noise, steps, guidance, kontinuous)
-        sweeps.append(_uint8(parts.decode_latents(lat.flatten(0, 1))).reshape(hi - lo, len(STRENGTHS),
-                                                                              *recons[-1].shape[1:]))
+        seeds = range(seed + lo, seed + hi)
+        sweeps.append(swept_images(parts, z, pooled, embeds, STRENGTHS, seeds, steps, guidance, kontinuous))
         o_pooled, o_embeds = parts.encode_text(clip_ids[others[lo:hi]], t5_ids[others[lo:hi]])
-        out_other.append(_uint8(parts.decode_latents(
-            sweep(parts, z, o_pooled, o_embeds, (1.0,), noise, steps, guidance, kontinuous)[:, 0])))
-        noise2 = torch.cat([seeded_noise(z, seed + 100000 + i, dev) for i in range(lo, hi)])
-        out_seed.append(_uint8(parts.decode_latents(
-            sweep(parts, z, pooled, embeds, (1.0,), noise2, steps, guidance, kontinuous)[:, 0])))
+        out_other.append(swept_images(parts, z, o_pooled, o_embeds, (1.0,), seeds, steps, guidance,
+                                      kontinuous)[:, 0])
+        out_seed.append(swept_images(parts, z, pooled, embeds, (1.0,), [s + 100000 for s in seeds], steps,
+                                     guidance, kontinuous)[:, 0])
     return {"sweep": np.concatenate(sweeps), "recon": np.concatenate(recons),
             "other": np.concatenate(out_other), "seed": np.concatenate(out_seed), "others": others}
 

@@ -13,8 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from training.eval.quality import _uint8, seeded_noise
-from training.eval.sweep import sweep
+from training.eval.quality import swept_images
 from training.train import ckpt, memdata
 from training.train.parts import Parts
 from training.train.runtime import load_checkpoint, pick_device, set_cpu_threads
@@ -50,9 +49,8 @@ def sample_sweeps(parts, image_uint8, instructions=INSTRUCTIONS, seeds=SEEDS):
         clip_ids, t5_ids = parts.token_ids([text])
         pooled, embeds = parts.encode_text(clip_ids, t5_ids)
         for seed in seeds:
-            noise = seeded_noise(z, seed, parts.device)
-            lat = sweep(parts, z, pooled, embeds, STRENGTHS, noise, cfg.default_steps, cfg.default_guidance)
-            outs = _uint8(parts.decode_latents(lat[0])).astype(np.float64) / 255.0
+            outs = swept_images(parts, z, pooled, embeds, STRENGTHS, [seed], cfg.default_steps,
+                                cfg.default_guidance)[0].astype(np.float64) / 255.0
             change = [float(np.abs(o - image_uint8 / 255.0).mean()) for o in outs]
             rows.append((text, seed, change, grows(change)))
     return rows
