@@ -2,7 +2,7 @@
 // noise, so the results differ only by strength. Reports progress every step and a preview of the predicted
 // clean image, and stops within a step when interrupted.
 import { defineNode, type NodeContext } from '../../server/engine/node-definition.js';
-import { floatTensor, type FloatTensor } from './math/index.js';
+import { floatTensor, sweepOrderProblem, type FloatTensor } from './math/index.js';
 import { SOCKET, MODEL_INPUT, CONDITIONING_INPUT, latentItem, makeLatent, type Conditioning, type KontextModel, type Latent, type Modulation } from './sockets.js';
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
@@ -11,6 +11,7 @@ import { fitLatentRgbMap, latentPreviewImage, type LatentRgbMap } from './latent
 import { encodeJpeg } from '../../server/media/codec.js';
 import { formatStrength, MAX_STRENGTHS } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
+import { renderEvenly, SPACINGS } from './even-change.js';
 
 /** Most images one Denoise may produce (references x strengths), so a chained sweep cannot explode memory. */
 export const MAX_OUTPUT_ITEMS = MAX_STRENGTHS;
@@ -119,6 +120,15 @@ export const kontextDenoise = defineNode({
         type: SOCKET.MODULATION,
         tooltip: 'Strengths from Projector. Leave unconnected for a plain Kontext edit at full strength.',
       },
+      spacing: {
+        type: 'COMBO',
+        choices: SPACINGS,
+        default: 'as given',
+        tooltip:
+          'as given: render the strengths you chose. even change: for a sweep, first render it as given, measure how ' +
+          'much the image changes between neighbouring strengths, then render again at the strengths where it ' +
+          'changes in equal steps (same ends; about twice the time). Grids and animations then move evenly.',
+      },
     },
   },
   outputs: [{ type: SOCKET.LATENT, name: 'LATENT', tooltip: 'One edited latent per strength (and per reference), for Decode.' }],
@@ -148,38 +158,57 @@ export const kontextDenoise = defineNode({
           `Kontext Denoise makes at most ${MAX_OUTPUT_ITEMS} at once: shorten the sweep or feed fewer images`,
       );
     }
-    const total = references.length * steps;
+    const even = inputs.spacing === 'even change' && strengths !== null && strengths.length > 2;
+    if (inputs.spacing === 'even change' && !modulation) {
+      throw new Error("spacing 'even change' needs strengths from a Projector connected to modulation");
+    }
+    const orderProblem = even ? sweepOrderProblem(strengths) : null;
+    if (orderProblem) throw new Error(`spacing 'even change': ${orderProblem}`);
+    const passes = even ? 2 : 1;
+    const total = references.length * steps * passes;
     const results: Float32Array[] = [];
     const meta: ItemMeta[] = [];
     const first = references[0]!;
     const previews = previewPump(ctx, pipeline, model.handle, floatTensor(first.data, [1, first.channels, first.height, first.width]));
+    let done = 0;
+    const render = async (ref: Latent, itemStrengths: number[], itemModulation: FloatTensor | null): Promise<FloatTensor> => {
+      const before = done;
+      const out = await pipeline.denoise(
+        model.handle,
+        {
+          text,
+          refLatent: floatTensor(ref.data, [1, ref.channels, ref.height, ref.width]),
+          modulation: itemModulation,
+          strengths: itemStrengths,
+          seed,
+          steps,
+          guidance,
+          width: ref.width * scale,
+          height: ref.height * scale,
+        },
+        {
+          signal: ctx.signal,
+          onStep: (step, _n, x0) => {
+            ctx.progress(before + step, total);
+            previews.offer(x0);
+          },
+        },
+      );
+      done = before + steps;
+      return out;
+    };
     try {
-      for (let r = 0; r < references.length; r++) {
-        const ref = references[r]!;
-        const out = await pipeline.denoise(
-          model.handle,
-          {
-            text,
-            refLatent: floatTensor(ref.data, [1, ref.channels, ref.height, ref.width]),
-            modulation: modTensor,
-            strengths: strengths ?? [1],
-            seed,
-            steps,
-            guidance,
-            width: ref.width * scale,
-            height: ref.height * scale,
-          },
-          {
-            signal: ctx.signal,
-            onStep: (step, _n, x0) => {
-              ctx.progress(r * steps + step, total);
-              previews.offer(x0);
-            },
-          },
-        );
+      for (const ref of references) {
+        let out = await render(ref, strengths ?? [1], modTensor);
+        let rendered = strengths;
+        if (even) {
+          const respaced = await renderEvenly(pipeline, model.handle, text.pooled, strengths!, out, render.bind(null, ref));
+          out = respaced.latent;
+          rendered = respaced.strengths;
+        }
         results.push(out.data);
         const base = ref.meta[0] ?? {};
-        for (const s of strengths ?? [null]) meta.push(itemMeta(base, s, references.length > 1));
+        for (const s of rendered ?? [null]) meta.push(itemMeta(base, s, references.length > 1));
       }
     } finally {
       await previews.close();
@@ -192,6 +221,9 @@ export const kontextDenoise = defineNode({
       data.set(part, offset);
       offset += part.length;
     }
-    return { outputs: [makeLatent(model.name, meta.length, reference.channels, reference.height, reference.width, data, meta)] };
+    const latent = makeLatent(model.name, meta.length, reference.channels, reference.height, reference.width, data, meta);
+    // Re-spaced strengths are not in the prompt: say which were rendered (the editor's strength explorer reads them).
+    if (even) return { outputs: [latent], ui: { strengths: meta.map((m) => m.strength as number) } };
+    return { outputs: [latent] };
   },
 });

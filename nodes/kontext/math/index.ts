@@ -9,3 +9,5 @@ export * from './noise.js';
 export * from './image-tensor.js';
 export * from './resolution.js';
 export * from './strength-curve.js';
+export * from './even-spacing.js';
+export * from './perceptual-distance.js';
