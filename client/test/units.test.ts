@@ -7,6 +7,7 @@ import { decodeShareFragment, encodeShareFragment } from '../src/workflow/share-
 import { UndoHistory, snapshotOf } from '../src/state/undo.js';
 import { strengthsFromInputs, strengthsOfPrompt } from '../src/strength/strengths.js';
 import { alignWidgetValues } from '../src/node-classes.js';
+import { SweepCollector } from '../src/strength/sweep-collector.js';
 import { parsePreviewFrame } from '../src/connection.js';
 import { normaliseWorkflow, WorkflowFormatError } from '../src/workflow/load.js';
 import { encodePng } from '../../server/media/codec.js';
@@ -56,6 +57,23 @@ test('strengths of a run follow the Strength node rule (single, sweep, list, inv
   assert.deepEqual(strengthsFromInputs({ mode: 'list', list: '0, .5 1' }), [0, 0.5, 1]);
   assert.equal(strengthsFromInputs({ mode: 'list', list: 'two' }), null);
   assert.deepEqual(strengthsOfPrompt({ '6': { class_type: 'KontextStrength', inputs: { mode: 'sweep', start: 0, end: 1, count: 3 } } }), [0, 0.5, 1]);
+});
+
+test('the explorer labels a sweep with the strengths Kontext Denoise reports, else with the prompt\'s', () => {
+  const prompt = { '6': { class_type: 'KontextStrength', inputs: { mode: 'sweep', start: 0, end: 1, count: 3 } } };
+  const frames = ['a', 'b', 'c'].map((filename) => ({ filename, subfolder: '', type: 'output' as const }));
+  const collector = new SweepCollector();
+  collector.queued('p1', prompt);
+  collector.executed('p1', [], { strengths: [0, 0.31, 1] });
+  collector.executed('p1', frames, { images: frames });
+  assert.deepEqual(collector.finished('p1', true)!.frames.map((f) => f.strength), [0, 0.31, 1]);
+  // Without a report (or one that does not fit the batch, or is not numbers), the prompt's strengths.
+  for (const report of [null, { strengths: [0, 1] }, { strengths: ['x', 1, 2] }]) {
+    collector.queued('p2', prompt);
+    if (report) collector.executed('p2', [], report);
+    collector.executed('p2', frames, { images: frames });
+    assert.deepEqual(collector.finished('p2', true)!.frames.map((f) => f.strength), [0, 0.5, 1]);
+  }
 });
 
 test('widget values from other tools get the seed control value inserted where it is missing', () => {

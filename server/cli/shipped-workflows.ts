@@ -26,7 +26,7 @@ function sourceNodes(instruction: string): TemplateNode[] {
   ];
 }
 
-function editNodes(first: number, model: number, conditioning: number, reference: number, strength: Record<string, unknown>, y: number): TemplateNode[] {
+function editNodes(first: number, model: number, conditioning: number, reference: number, strength: Record<string, unknown>, y: number, spacing = 'as given'): TemplateNode[] {
   const [s, p, d, v] = [first, first + 1, first + 2, first + 3];
   return [
     { id: s, type: 'KontextStrength', pos: [380, y], widgets: strength },
@@ -36,7 +36,7 @@ function editNodes(first: number, model: number, conditioning: number, reference
       type: 'KontextDenoise',
       pos: [1060, y - 120],
       links: { model: [model, 0], conditioning: [conditioning, 0], reference: [reference, 0], modulation: [p, 0] },
-      widgets: { seed: SEED, steps: STEPS, guidance: GUIDANCE },
+      widgets: { seed: SEED, steps: STEPS, guidance: GUIDANCE, spacing },
     },
     { id: v, type: 'KontextDecode', pos: [1400, y - 120], links: { model: [model, 0], latent: [d, 0] } },
   ];
@@ -52,11 +52,11 @@ function kontinuousEdit(): TemplateNode[] {
   ];
 }
 
-/** A sweep of six strengths: the paper's strip, an animation and the single frames. */
+/** A sweep of six strengths, spaced where the image changes evenly: the paper's strip, an animation and the frames. */
 function strengthSweep(): TemplateNode[] {
   return [
     ...sourceNodes('turn it into a pencil sketch'),
-    ...editNodes(6, 2, 5, 4, { mode: 'sweep', start: 0, end: 1, count: 6 }, 560),
+    ...editNodes(6, 2, 5, 4, { mode: 'sweep', start: 0, end: 1, count: 6 }, 560, 'even change'),
     {
       id: 10,
       type: 'StrengthGrid',

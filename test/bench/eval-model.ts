@@ -3,7 +3,7 @@
 // Projector -> Kontext Denoise -> Decode -> Save Image), and the saved PNGs are scored by the model tooling's own
 // metric code (test/bench/eval_metrics.py), so the figures compare directly with `python -m training.eval`.
 // Options: --data training/out/data (regenerate with training/data's generate command), --pairs 240, --bundle,
-// --steps, --guidance, --compare <PyTorch report.json>, --no-write. Results: BENCHMARKS.md "## Edit quality".
+// --steps, --guidance, --spacing 'even change', --compare <PyTorch report.json>, --report <file>, --no-write. Results: BENCHMARKS.md "## Edit quality".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +24,9 @@ const dataDir = path.resolve(flag('data') ?? path.join(REPO_DIR, 'training', 'ou
 const heldout = path.join(dataDir, 'heldout');
 const pairs = Number(flag('pairs') ?? 240);
 const bundle = flag('bundle') ?? 'kontext-tiny';
+// Kontext Denoise's spacing for the six-strength sweep: 'even change' re-renders it where the image changes in
+// equal steps (the bars' KL then measures the product's sweeps, not the model's response to s alone).
+const spacing = flag('spacing') ?? 'as given';
 const STRENGTHS = [0, 0.2, 0.4, 0.6, 0.8, 1];
 const SEED = 64;
 
@@ -64,16 +67,16 @@ const model = await host.models.load(bundle);
 const defaults = host.models.defaults(model);
 const steps = Number(flag('steps') ?? defaults.steps);
 const guidance = Number(flag('guidance') ?? defaults.guidance);
-console.log(`eval:model on ${bundle}: ${count} held-out pairs from ${heldout}, ${steps} steps, guidance ${guidance}`);
+console.log(`eval:model on ${bundle}: ${count} held-out pairs from ${heldout}, ${steps} steps, guidance ${guidance}, spacing '${spacing}'`);
 
 function prompt(i: number, image: string): Prompt {
   const own = records[i]!.edit_instruction;
   const other = records[otherPair(i)]!.edit_instruction;
   const m: [string, number] = ['model', 0];
   const strength = (mode: string, list: string) => ({ class_type: 'KontextStrength', inputs: { mode, value: 1, start: 0, end: 1, count: 6, list } });
-  const denoise = (cond: string, mod: string, seed: number) => ({
+  const denoise = (cond: string, mod: string, seed: number, sweepSpacing = 'as given') => ({
     class_type: 'KontextDenoise',
-    inputs: { model: m, conditioning: [cond, 0], reference: ['ref', 0], modulation: [mod, 0], seed, steps, guidance },
+    inputs: { model: m, conditioning: [cond, 0], reference: ['ref', 0], modulation: [mod, 0], seed, steps, guidance, spacing: sweepSpacing },
   });
   const save = (from: string, name: string) => ({ class_type: 'SaveImage', inputs: { images: [from, 0], filename_prefix: `eval/${i}_${name}` } });
   return {
@@ -88,7 +91,7 @@ function prompt(i: number, image: string): Prompt {
     sweep_mod: { class_type: 'KontextProjector', inputs: { model: m, conditioning: ['own_text', 0], strength: ['sweep_strength', 0] } },
     other_mod: { class_type: 'KontextProjector', inputs: { model: m, conditioning: ['other_text', 0], strength: ['full_strength', 0] } },
     own_mod: { class_type: 'KontextProjector', inputs: { model: m, conditioning: ['own_text', 0], strength: ['full_strength', 0] } },
-    sweep: denoise('own_text', 'sweep_mod', SEED + i),
+    sweep: denoise('own_text', 'sweep_mod', SEED + i, spacing),
     other: denoise('other_text', 'other_mod', SEED + i),
     seed: denoise('own_text', 'own_mod', SEED + 100000 + i),
     sweep_img: { class_type: 'KontextDecode', inputs: { model: m, latent: ['sweep', 0] } },
@@ -156,7 +159,7 @@ if (!args.includes('--no-write')) {
 
 \`npm run eval:model\` (test/bench/eval-model.ts + eval_metrics.py), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC,
 ${os.cpus().length}-core CPU, onnxruntime-node CPU provider. Bundle \`${bundle}\`, ${report.pairs} held-out pairs (${path.relative(REPO_DIR, heldout)}),
-strengths ${STRENGTHS.join(', ')}, ${steps} steps, guidance ${guidance}, seed 64 + pair index, generated through the engine and
+strengths ${STRENGTHS.join(', ')} (Kontext Denoise spacing: ${spacing}), ${steps} steps, guidance ${guidance}, seed 64 + pair index, generated through the engine and
 the shipped nodes (PNG outputs), scored by training/eval/quality.py's own code (MS-SSIM-C as the perceptual
 distance). ${jobs.length} pairs took ${seconds.toFixed(0)} s. The PyTorch evaluation draws the same seeded noise
 (training/kontext/noise.py), so single pairs agree too.${compare ? ` PyTorch column: ${path.relative(REPO_DIR, path.resolve(flag('compare')!))} (\`python -m training.eval\`). ${pairAgreement}` : ''}

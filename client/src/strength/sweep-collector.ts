@@ -1,6 +1,7 @@
 // Gathers what the strength explorer needs from a run this page queued: the prompt (for its strengths and source
 // image) and the image batches output nodes reported. When the run succeeds, the largest batch of still images is
-// the sweep (grids are one image, animations are marked animated).
+// the sweep (grids are one image, animations are marked animated). Its strengths are the prompt's, unless a node
+// reported the strengths it rendered.
 import type { ImageRef } from '../api.js';
 import type { Prompt } from '../../../server/engine/api.js';
 import type { ExplorerRun } from '../ui/explorer.js';
@@ -10,6 +11,8 @@ import { sourceImageOfPrompt, strengthsOfPrompt } from './strengths.js';
 export class SweepCollector {
   private readonly outputs = new Map<string, ImageRef[][]>();
   private readonly prompts = new Map<string, Prompt>();
+  /** Strengths a node said it rendered (Kontext Denoise with even change re-spaces the prompt's). */
+  private readonly rendered = new Map<string, number[]>();
 
   /** Remembers a prompt this page queued. */
   queued(promptId: string, prompt: Prompt): void {
@@ -18,6 +21,10 @@ export class SweepCollector {
 
   /** Records an `executed` output. */
   executed(promptId: string, images: ImageRef[], output: Record<string, unknown>): void {
+    const strengths = output.strengths;
+    if (Array.isArray(strengths) && strengths.length > 0 && strengths.every((s) => typeof s === 'number' && Number.isFinite(s))) {
+      this.rendered.set(promptId, strengths as number[]);
+    }
     if (!images.length || (output.animated as boolean[] | undefined)?.some(Boolean)) return;
     const list = this.outputs.get(promptId) ?? [];
     list.push(images);
@@ -28,12 +35,14 @@ export class SweepCollector {
   finished(promptId: string, success: boolean): ExplorerRun | null {
     const outputs = this.outputs.get(promptId);
     const prompt = this.prompts.get(promptId);
+    const rendered = this.rendered.get(promptId);
     this.outputs.delete(promptId);
     this.prompts.delete(promptId);
+    this.rendered.delete(promptId);
     if (!success || !outputs || !prompt) return null;
     const sweep = outputs.filter((images) => images.length > 1).sort((a, b) => b.length - a.length)[0];
     if (!sweep) return null;
-    const strengths = strengthsOfPrompt(prompt);
+    const strengths = rendered && rendered.length === sweep.length ? rendered : strengthsOfPrompt(prompt);
     const source = sourceImageOfPrompt(prompt);
     const slash = source?.lastIndexOf('/') ?? -1;
     return {
