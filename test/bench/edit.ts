@@ -61,8 +61,8 @@ async function run(host: EditHost, prompt: Prompt): Promise<Timed> {
 const steps = flag('steps');
 const base = (host: EditHost, sets: Record<string, string | number> = {}): Prompt =>
   shippedPrompt(host, 'kontinuous-edit.json', { ...(steps && { '8.steps': steps }), ...sets }, bundle);
-const sweepPrompt = (host: EditHost, count: number, start: number): Prompt =>
-  shippedPrompt(host, 'kontinuous-edit.json', { ...(steps && { '8.steps': steps }), '6.mode': 'sweep', '6.start': start, '6.end': 1, '6.count': count }, bundle);
+const sweepPrompt = (host: EditHost, count: number, start: number, spacing = 'as given'): Prompt =>
+  shippedPrompt(host, 'kontinuous-edit.json', { ...(steps && { '8.steps': steps }), '6.mode': 'sweep', '6.start': start, '6.end': 1, '6.count': count, '8.spacing': spacing }, bundle);
 
 console.log(`bench:edit on ${bundle}${tinyInstalled ? '' : ' (kontext-tiny is not installed: figures are for the random-weight fixture)'}`);
 
@@ -78,6 +78,8 @@ interface Samples {
   steps: number;
   tokens: number;
   batched: Timed[];
+  /** The same sweep with Kontext Denoise's 'even change' spacing (probe, distances, inner strengths again). */
+  even: Timed[];
   sequential: number[];
   /** Longest the event loop was held up (ms) during the strength-only runs and during the batched sweeps. */
   loopStall: { strengthOnly: number; sweep: number };
@@ -94,6 +96,7 @@ const samples: Samples[] = threadSettings.map((setting) => ({
   steps: 0,
   tokens: 0,
   batched: [],
+  even: [],
   sequential: [],
   loopStall: { strengthOnly: 0, sweep: 0 },
 }));
@@ -147,6 +150,7 @@ for (let i = 0; i < Math.max(3, Math.floor(repeats / 2)); i++) {
     const { value, stallMs } = await withLoopStall(() => run(host, sweepPrompt(host, 8, 0.1 + 0.01 * i)));
     s.batched.push(value);
     s.loopStall.sweep = Math.max(s.loopStall.sweep, stallMs);
+    s.even.push(await run(host, sweepPrompt(host, 8, 0.1 + 0.01 * i, 'even change')));
     let total = 0;
     for (let k = 0; k < 8; k++) total += (await run(host, base(host, { '6.value': (0.1 + 0.01 * i + k * 0.1).toFixed(3) }))).wallMs;
     s.sequential.push(total);
@@ -169,6 +173,7 @@ const results = samples.map((s) => {
     outside_onnx_strength_only_pct: outside(s.strengthOnly),
     sweep8_batched_ms: median(s.batched.map((t) => t.wallMs)),
     sweep8_sequential_ms: median(s.sequential),
+    sweep8_even_ms: median(s.even.map((t) => t.wallMs)),
     previews_per_strength_only_run: median(s.strengthOnly.map((t) => t.previews)),
     loop_stall_strength_only_ms: s.loopStall.strengthOnly,
     loop_stall_sweep_ms: s.loopStall.sweep,
@@ -209,6 +214,7 @@ ${row('share outside onnxruntime, strength-only re-run', (x) => `${f(x.outside_o
 ${row('previews sent per strength-only run (made beside the loop, stale ones dropped)', (x) => `${f(x.previews_per_strength_only_run)} of ${x.steps}`)}
 ${row('sweep of 8, batched', (x) => `${f(x.sweep8_batched_ms)} ms = ${f(x.sweep8_batched_ms / x.strength_only_ms, 2)} x one run`, '<= 4 x one run')}
 ${row('longest event-loop stall during strength-only runs / batched sweeps (what a request to the server waits)', (x) => `${f(x.loop_stall_strength_only_ms, 1)} / ${f(x.loop_stall_sweep_ms, 1)} ms`)}
+${row('sweep of 8 with even change (the sweep, then its 6 inner strengths re-spaced)', (x) => `${f(x.sweep8_even_ms)} ms = ${f(x.sweep8_even_ms / x.sweep8_batched_ms, 2)} x the sweep as given`)}
 ${row('8 sequential single-strength runs', (x) => `${f(x.sweep8_sequential_ms)} ms (batched = ${f(x.sweep8_batched_ms / x.sweep8_sequential_ms, 2)} x)`)}
 
 Peak RSS of the benchmark process: ${f(peakRssMb)} MB.

@@ -40,7 +40,7 @@ async function sweep(instruction: string, spacing: string, count = COUNT) {
   }
   const features = frames.map((f) => distanceFeatures(f.pixels, f.height, f.width));
   const adjacent = features.slice(1).map((f, k) => perceptualDistance(features[k]!, f));
-  const progressMax = result.events.filter((e) => e.type === 'progress' && e.data.node === '8').map((e) => e.data.max as number);
+  const progressMax = result.events.flatMap((e) => (e.type === 'progress' && e.data.node === '8' ? [e.data.max] : []));
   return { result, frames, adjacent, kl: unevenness(adjacent), progressMax };
 }
 

@@ -31,25 +31,26 @@ export interface DistanceFeatures {
   levels: Level[];
 }
 
-/** Mean over the (2r+1)^2 window around each pixel, edges clamped: two separable passes. */
+/** Mean over the (2r+1)^2 window around each pixel, edges clamped: two separable running-sum passes. */
 export function boxBlur(plane: Float32Array, height: number, width: number, radius = RADIUS): Float32Array {
-  const span = 2 * radius + 1;
   const rows = new Float32Array(plane.length);
   for (let y = 0; y < height; y++) {
     const row = y * width;
+    let sum = 0;
+    for (let d = -radius; d <= radius; d++) sum += plane[row + Math.min(width - 1, Math.max(0, d))]!;
     for (let x = 0; x < width; x++) {
-      let sum = 0;
-      for (let d = -radius; d <= radius; d++) sum += plane[row + Math.min(width - 1, Math.max(0, x + d))]!;
       rows[row + x] = sum;
+      sum += plane[row + Math.min(width - 1, x + radius + 1)]! - plane[row + Math.max(0, x - radius)]!;
     }
   }
   const out = new Float32Array(plane.length);
-  const norm = 1 / (span * span);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let sum = 0;
-      for (let d = -radius; d <= radius; d++) sum += rows[Math.min(height - 1, Math.max(0, y + d)) * width + x]!;
+  const norm = 1 / ((2 * radius + 1) * (2 * radius + 1));
+  for (let x = 0; x < width; x++) {
+    let sum = 0;
+    for (let d = -radius; d <= radius; d++) sum += rows[Math.min(height - 1, Math.max(0, d)) * width + x]!;
+    for (let y = 0; y < height; y++) {
       out[y * width + x] = sum * norm;
+      sum += rows[Math.min(height - 1, y + radius + 1) * width + x]! - rows[Math.max(0, y - radius) * width + x]!;
     }
   }
   return out;
@@ -61,10 +62,12 @@ function downsample2(rgb: Float32Array, height: number, width: number): { rgb: F
   const w = width >> 1;
   const out = new Float32Array(h * w * 3);
   for (let y = 0; y < h; y++) {
+    const top = 2 * y * width * 3;
+    const bottom = top + width * 3;
     for (let x = 0; x < w; x++) {
       for (let c = 0; c < 3; c++) {
-        const at = (yy: number, xx: number): number => rgb[(yy * width + xx) * 3 + c]!;
-        out[(y * w + x) * 3 + c] = 0.25 * (at(2 * y, 2 * x) + at(2 * y + 1, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x + 1));
+        const left = 6 * x + c;
+        out[(y * w + x) * 3 + c] = 0.25 * (rgb[top + left]! + rgb[bottom + left]! + rgb[top + left + 3]! + rgb[bottom + left + 3]!);
       }
     }
   }
