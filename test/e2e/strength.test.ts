@@ -159,7 +159,7 @@ describe('strength in the editor (chromium, real model)', () => {
       app.setWidget(ids.KontextModelLoader, 'bundle', bundle);
       app.setWidget(ids.KontextDenoise, 'steps', 4);
       app.setWidget(ids.KontextStrength, 'count', 3);
-      return { grid: ids.StrengthGrid, animation: ids.StrengthAnimation };
+      return { grid: ids.StrengthGrid, animation: ids.StrengthAnimation, denoise: ids.KontextDenoise };
     }, { wf: template, bundle });
     await page.locator('#kx-queue').click();
     await page.waitForFunction(({ grid, animation }) => {
@@ -174,5 +174,17 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.ok(state.stripRatio > 2, `the grid is a strip (source + 3 edits), ratio ${state.stripRatio}`);
     assert.equal(state.animated, true);
     assert.match(state.file, /\.(webp|gif)$/);
+
+    // The template's spacing is even change: the explorer labels the frames with the strengths Kontext Denoise
+    // rendered, as the server reported them, not the prompt's 0, 0.5, 1.
+    await page.waitForFunction(() => window.kontinuous.shell.explorer.run?.frames.length === 3, undefined, { timeout: 10_000 });
+    const labels = await page.evaluate(() => window.kontinuous.shell.explorer.run.frames.map((f: { strength: number }) => f.strength));
+    const history = (await (await fetch(`${server.url}/history?max_items=1`)).json()) as Record<string, { outputs: Record<string, { strengths?: number[] }> }>;
+    const reported = Object.values(history)[0]!.outputs[String(ids.denoise)]?.strengths;
+    assert.ok(reported, `Kontext Denoise reported no strengths: ${JSON.stringify(Object.values(history)[0]?.outputs)}`);
+    assert.deepEqual(labels, reported);
+    assert.equal(reported.length, 3);
+    assert.equal(reported[0], 0);
+    assert.equal(reported[2], 1);
   });
 });
