@@ -60,10 +60,33 @@ export function bundleFile(entry: { dir: string; manifest: BundleManifest }, rol
   return relative === undefined ? undefined : path.join(entry.dir, relative);
 }
 
-/** Reads and validates one bundle folder's manifest.json. */
+/** Parsed manifests by path, with the file's identity when read: every prompt fingerprints the model loader
+ * (its manifest's checksums), so an unchanged file is not read and schema-checked again each time. */
+const parsed = new Map<string, { stamp: string; entry: BundleEntry }>();
+/** File times tick in jiffies: a file changed this recently may change again under the same stamp. */
+const SETTLED_MS = 2000;
+
+/** Reads and validates one bundle folder's manifest.json (again only when the file changed). */
 export function readBundle(dir: string): BundleEntry {
-  const fallbackName = path.basename(dir);
   const manifestPath = path.join(dir, 'manifest.json');
+  let stamp: string | null = null;
+  try {
+    const st = fs.statSync(manifestPath, { bigint: true });
+    const changedMs = Number((st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) / 1_000_000n);
+    if (Date.now() - changedMs > SETTLED_MS) stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    // Missing: readManifest says so (and nothing is kept).
+  }
+  const known = parsed.get(manifestPath);
+  if (stamp !== null && known?.stamp === stamp) return known.entry;
+  const entry = readManifest(dir, manifestPath);
+  if (stamp !== null) parsed.set(manifestPath, { stamp, entry });
+  else parsed.delete(manifestPath);
+  return entry;
+}
+
+function readManifest(dir: string, manifestPath: string): BundleEntry {
+  const fallbackName = path.basename(dir);
   let json: unknown;
   try {
     json = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BundleRegistry } from '../../server/runtime/bundles.js';
+import { BundleRegistry, readBundle } from '../../server/runtime/bundles.js';
 import { checkBundle } from '../../server/runtime/bundle-check.js';
 import { KontextPipeline } from '../../server/runtime/kontext-pipeline.js';
 import { OnnxRuntime } from '../../server/runtime/onnx.js';
@@ -117,6 +117,26 @@ test('an invalid manifest or an unknown bundle name gives a readable error', asy
     const pipeline = new KontextPipeline(registry, runtime);
     await assert.rejects(pipeline.loadBundle(FIXTURE_NAME), /model bundle 'kontext-fixture' .* has an invalid manifest\.json: manifest\.json: /);
     await assert.rejects(pipeline.loadBundle('flux-kontext'), /no model bundle named 'flux-kontext' in .* \(available: kontext-fixture\)/);
+  } finally {
+    copy.cleanup();
+  }
+});
+
+test('a manifest is parsed again only when its file changes, even in place to the same size', async () => {
+  const copy = copyFixture();
+  try {
+    // Just written: file times tick in jiffies, so a fresh file is read every time.
+    assert.notEqual(readBundle(copy.dir), readBundle(copy.dir));
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const settled = readBundle(copy.dir);
+    assert.equal(readBundle(copy.dir), settled, 'an unchanged settled file is not parsed again');
+    const file = path.join(copy.dir, 'manifest.json');
+    const text = fs.readFileSync(file, 'utf8');
+    const description = settled.manifest!.description!;
+    const edited = text.replace(description, `${description.slice(0, -1)}#`);
+    assert.equal(edited.length, text.length);
+    fs.writeFileSync(file, edited);
+    assert.equal(readBundle(copy.dir).manifest!.description, `${description.slice(0, -1)}#`);
   } finally {
     copy.cleanup();
   }
