@@ -2,7 +2,7 @@
 // noise, so the results differ only by strength. Reports progress every step and a preview of the predicted
 // clean image, and stops within a step when interrupted.
 import { defineNode, type NodeContext } from '../../server/engine/node-definition.js';
-import { floatTensor, sweepOrderProblem, type FloatTensor } from './math/index.js';
+import { floatTensor, strengthAtChange, type FloatTensor } from './math/index.js';
 import { SOCKET, MODEL_INPUT, CONDITIONING_INPUT, latentItem, makeLatent, type Conditioning, type KontextModel, type Latent, type Modulation } from './sockets.js';
 import { assertSameModel, expectKind } from './checks.js';
 import { kontextPipeline, type KontextHandle, type KontextPipeline } from './pipeline-access.js';
@@ -11,7 +11,7 @@ import { fitLatentRgbMap, latentPreviewImage, type LatentRgbMap } from './latent
 import { encodeJpeg } from '../../server/media/codec.js';
 import { formatStrength, MAX_STRENGTHS } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
-import { renderEvenly, SPACINGS } from './even-change.js';
+import { changePathOf, hasChangePath, renderEvenly, spacingPlan, SPACINGS, type RenderStrengths } from './even-change.js';
 
 /** Most images one Denoise may produce (references x strengths), so a chained sweep cannot explode memory. */
 export const MAX_OUTPUT_ITEMS = MAX_STRENGTHS;
@@ -125,9 +125,11 @@ export const kontextDenoise = defineNode({
         choices: SPACINGS,
         default: 'as given',
         tooltip:
-          'as given: render the strengths you chose. even change: for a sweep, first render it as given, measure how ' +
-          'much the image changes between neighbouring strengths, then render again at the strengths where it ' +
-          'changes in equal steps (same ends; about twice the time). Grids and animations then move evenly.',
+          'as given: render the strengths you chose. even change: make equal steps of strength equal steps of change. ' +
+          'A sweep is rendered as given, the change between neighbouring strengths measured, and the inner strengths ' +
+          'rendered again where the image changes evenly (same ends; under twice the time): grids and animations move ' +
+          'evenly. A single strength s lands where the edit has made the fraction s of its change: the first time, ' +
+          'six strengths of this edit are rendered to measure it; moving the slider afterwards costs one render.',
       },
     },
   },
@@ -158,14 +160,12 @@ export const kontextDenoise = defineNode({
           `Kontext Denoise makes at most ${MAX_OUTPUT_ITEMS} at once: shorten the sweep or feed fewer images`,
       );
     }
-    const even = inputs.spacing === 'even change' && strengths !== null && strengths.length > 2;
-    if (inputs.spacing === 'even change' && !modulation) {
-      throw new Error("spacing 'even change' needs strengths from a Projector connected to modulation");
-    }
-    const orderProblem = even ? sweepOrderProblem(strengths) : null;
-    if (orderProblem) throw new Error(`spacing 'even change': ${orderProblem}`);
-    const passes = even ? 2 : 1;
-    const total = references.length * steps * passes;
+    const spacing = spacingPlan(inputs.spacing, strengths);
+    // Which references' single strength needs its probe rendered first (two passes of the sampler, one bar).
+    const probeKey = (r: number): string => `${r}|${seed}|${steps}|${guidance}`;
+    const passes = references.map((_, r) =>
+      spacing === 'sweep' || (spacing === 'single' && !hasChangePath(conditioning, reference, probeKey(r))) ? 2 : 1);
+    const total = steps * passes.reduce((sum, n) => sum + n, 0);
     const results: Float32Array[] = [];
     const meta: ItemMeta[] = [];
     const first = references[0]!;
@@ -198,13 +198,21 @@ export const kontextDenoise = defineNode({
       return out;
     };
     try {
-      for (const ref of references) {
-        let out = await render(ref, strengths ?? [1], modTensor);
+      for (const [r, ref] of references.entries()) {
+        const renderRef: RenderStrengths = (list, mod) => render(ref, list, mod);
+        let out: FloatTensor;
         let rendered = strengths;
-        if (even) {
-          const respaced = await renderEvenly(pipeline, model.handle, text.pooled, strengths!, out, render.bind(null, ref));
-          out = respaced.latent;
-          rendered = respaced.strengths;
+        if (spacing === 'single') {
+          const path = await changePathOf(conditioning, reference, probeKey(r), { pipeline, handle: model.handle, pooled: text.pooled, render: renderRef });
+          rendered = [strengthAtChange(path, strengths![0]!)];
+          out = await renderRef(rendered, await pipeline.project(model.handle, rendered, text.pooled));
+        } else {
+          out = await render(ref, strengths ?? [1], modTensor);
+          if (spacing === 'sweep') {
+            const respaced = await renderEvenly(pipeline, model.handle, text.pooled, strengths!, out, renderRef);
+            out = respaced.latent;
+            rendered = respaced.strengths;
+          }
         }
         results.push(out.data);
         const base = ref.meta[0] ?? {};
@@ -223,7 +231,7 @@ export const kontextDenoise = defineNode({
     }
     const latent = makeLatent(model.name, meta.length, reference.channels, reference.height, reference.width, data, meta);
     // Re-spaced strengths are not in the prompt: say which were rendered (the editor's strength explorer reads them).
-    if (even) return { outputs: [latent], ui: { strengths: meta.map((m) => m.strength as number) } };
+    if (spacing !== 'as given') return { outputs: [latent], ui: { strengths: meta.map((m) => m.strength as number) } };
     return { outputs: [latent] };
   },
 });

@@ -1,7 +1,8 @@
 // Kontext Denoise's "even change" spacing on the shipped kontext-tiny model, through the engine and the shipped
-// sweep workflow: the re-rendered sweep changes more evenly between neighbouring strengths than the sweep as
-// given (the quality bars' smoothness figure, on the saved frames), keeps the ends, says which strengths it
-// rendered, and refuses what it cannot space before rendering anything.
+// workflows: a re-rendered sweep changes more evenly between neighbouring strengths than the sweep as given (the
+// quality bars' smoothness figure, on the saved frames), keeps the ends and says which strengths it rendered;
+// single strengths land at equal steps of change, from a probe measured once per edit; what cannot be spaced is
+// refused before anything renders.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -84,4 +85,37 @@ test('two strengths are already evenly spaced: one pass, as given', { skip }, as
   const { result, progressMax } = await sweep('add fog', 'even change', 2);
   assert.ok(progressMax.every((max) => max === STEPS));
   assert.equal(result.outputs['8'], undefined);
+});
+
+test('kontext-tiny: single strengths with even change land at equal steps of change, the probe measured once', { skip }, async (t) => {
+  const values = [0, 0.25, 0.5, 0.75, 1];
+  const run = async (spacing: string, value: number) => {
+    const result = await execute(host, shippedPrompt(host, 'kontinuous-edit.json', { '6.value': value, '8.spacing': spacing }, 'kontext-tiny'));
+    assert.equal(result.status, 'success', JSON.stringify(result.failures));
+    const image = result.outputs['10']!.images![0]!;
+    const frame = (await decodeImage(readFileSync(host.files.resolve(image.type, image.subfolder, image.filename)))).image;
+    const progressMax = result.events.flatMap((e) => (e.type === 'progress' && e.data.node === '8' ? [e.data.max] : []));
+    return { frame, progressMax, strengths: result.outputs['8']?.strengths as number[] | undefined };
+  };
+  const steps = (frames: ImageBatch[]): number[] => {
+    const features = frames.map((f) => distanceFeatures(f.pixels, f.height, f.width));
+    return features.slice(1).map((f, k) => perceptualDistance(features[k]!, f));
+  };
+  const given = [];
+  for (const v of values) given.push(await run('as given', v));
+  const even = [];
+  for (const v of values) even.push(await run('even change', v));
+  const klGiven = unevenness(steps(given.map((g) => g.frame)));
+  const klEven = unevenness(steps(even.map((e) => e.frame)));
+  t.diagnostic(`KL as given ${klGiven.toFixed(4)}, even change ${klEven.toFixed(4)}; rendered at ${even.map((e) => e.strengths?.[0]?.toFixed(3) ?? '-').join(', ')}`);
+  assert.ok(klEven < klGiven, `single strengths with even change are not more even: ${klEven} vs ${klGiven}`);
+  // s = 0 and 1 are the ends: rendered as given, nothing reported, one pass.
+  for (const k of [0, 4]) {
+    assert.deepEqual(even[k]!.frame.pixels, given[k]!.frame.pixels);
+    assert.equal(even[k]!.strengths, undefined);
+  }
+  // The first inner strength measured the edit (two passes); the others reused it (one pass each).
+  assert.deepEqual(even.slice(1, 4).map((e) => e.progressMax[0]), [2 * STEPS, STEPS, STEPS]);
+  const rendered = even.slice(1, 4).map((e) => e.strengths![0]!);
+  for (let k = 1; k < 3; k++) assert.ok(rendered[k]! > rendered[k - 1]!, `rendered strengths not increasing: ${rendered.join(', ')}`);
 });
