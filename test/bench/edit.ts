@@ -80,6 +80,9 @@ interface Samples {
   batched: Timed[];
   /** The same sweep with Kontext Denoise's 'even change' spacing (probe, distances, inner strengths again). */
   even: Timed[];
+  /** A single strength with 'even change': the first run of an edit (its probe), and a strength change after it. */
+  evenSingleFirst: Timed[];
+  evenSingleLater: Timed[];
   sequential: number[];
   /** Longest the event loop was held up (ms) during the strength-only runs and during the batched sweeps. */
   loopStall: { strengthOnly: number; sweep: number };
@@ -97,6 +100,8 @@ const samples: Samples[] = threadSettings.map((setting) => ({
   tokens: 0,
   batched: [],
   even: [],
+  evenSingleFirst: [],
+  evenSingleLater: [],
   sequential: [],
   loopStall: { strengthOnly: 0, sweep: 0 },
 }));
@@ -144,6 +149,14 @@ for (let i = 0; i < repeats; i++) {
     s.tokens = last.tokens;
   });
 }
+// A single strength with even change: a new seed is a new edit, so its first run renders the probe.
+for (let i = 0; i < repeats; i++) {
+  await each(async (s, host) => {
+    const edit = { '8.seed': 1000 + i, '8.spacing': 'even change' };
+    s.evenSingleFirst.push(await run(host, base(host, { ...edit, '6.value': 0.5 })));
+    s.evenSingleLater.push(await run(host, base(host, { ...edit, '6.value': 0.35 })));
+  });
+}
 // A sweep of 8 batched vs 8 sequential single-strength runs (encoders cached in both).
 for (let i = 0; i < Math.max(3, Math.floor(repeats / 2)); i++) {
   await each(async (s, host) => {
@@ -174,6 +187,8 @@ const results = samples.map((s) => {
     sweep8_batched_ms: median(s.batched.map((t) => t.wallMs)),
     sweep8_sequential_ms: median(s.sequential),
     sweep8_even_ms: median(s.even.map((t) => t.wallMs)),
+    even_single_first_ms: median(s.evenSingleFirst.map((t) => t.wallMs)),
+    even_single_later_ms: median(s.evenSingleLater.map((t) => t.wallMs)),
     previews_per_strength_only_run: median(s.strengthOnly.map((t) => t.previews)),
     loop_stall_strength_only_ms: s.loopStall.strengthOnly,
     loop_stall_sweep_ms: s.loopStall.sweep,
@@ -215,6 +230,7 @@ ${row('previews sent per strength-only run (made beside the loop, stale ones dro
 ${row('sweep of 8, batched', (x) => `${f(x.sweep8_batched_ms)} ms = ${f(x.sweep8_batched_ms / x.strength_only_ms, 2)} x one run`, '<= 4 x one run')}
 ${row('longest event-loop stall during strength-only runs / batched sweeps (what a request to the server waits)', (x) => `${f(x.loop_stall_strength_only_ms, 1)} / ${f(x.loop_stall_sweep_ms, 1)} ms`)}
 ${row('sweep of 8 with even change (the sweep, then its 6 inner strengths re-spaced)', (x) => `${f(x.sweep8_even_ms)} ms = ${f(x.sweep8_even_ms / x.sweep8_batched_ms, 2)} x the sweep as given`)}
+${row('one strength with even change: first run of an edit (six-strength probe, then the strength) / a strength change after it', (x) => `${f(x.even_single_first_ms)} / ${f(x.even_single_later_ms)} ms`)}
 ${row('8 sequential single-strength runs', (x) => `${f(x.sweep8_sequential_ms)} ms (batched = ${f(x.sweep8_batched_ms / x.sweep8_sequential_ms, 2)} x)`)}
 
 Peak RSS of the benchmark process: ${f(peakRssMb)} MB.
