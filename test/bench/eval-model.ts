@@ -147,7 +147,9 @@ if (compare?.rows) {
   console.log(pairAgreement);
 }
 
-if (!args.includes('--no-write')) {
+// "Edit quality" holds the model's sweeps as given; other spacings are reported by hand (see "Even change spacing").
+if (spacing !== 'as given' && !args.includes('--no-write')) console.log(`spacing '${spacing}': BENCHMARKS.md is left as it is (use --report to keep the figures)`);
+if (!args.includes('--no-write') && spacing === 'as given') {
   const fmt = (key: string, v: number | null | undefined): string =>
     v === null || v === undefined ? '-' : ['nearer_target', 'monotone', 'instr_differs'].includes(key) ? `${(v * 100).toFixed(0)} %` : v.toFixed(key.endsWith('kl') ? 3 : 2);
   const bars = Object.entries(report.bars as Record<string, { value: number; bar: string; met: boolean }>);
