@@ -25,6 +25,8 @@ export interface NodeView {
   animations: Array<import('./widgets/animation.js').DecodedAnimation | undefined>;
   /** A strength node whose changes render at once (live mode). */
   live?: boolean;
+  /** Strengths the node reported rendering (Kontext Denoise with even change moves them from the prompt's). */
+  rendered?: number[];
   /** Placeholder for a node type the server does not know. */
   missingType?: string;
 }

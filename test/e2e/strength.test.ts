@@ -186,5 +186,7 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.equal(reported.length, 3);
     assert.equal(reported[0], 0);
     assert.equal(reported[2], 1);
+    const badges = await page.evaluate((id) => window.kontinuous.graph.getNodeById(id).badges.map((b: { text: string }) => b.text), ids.denoise);
+    assert.ok(badges.includes('even change: 3 strengths'), `denoise badges: ${badges.join(', ')}`);
   });
 });

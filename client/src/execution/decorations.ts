@@ -10,6 +10,7 @@ export function refreshNodeState(node: LGraphNode): void {
   if (view.missingType) badges.push(new LGraphBadge({ text: 'missing node type', bgColor: '#b62324', fgColor: '#fff' }));
   else if (view.error) badges.push(new LGraphBadge({ text: '⚠ error', bgColor: '#b62324', fgColor: '#fff' }));
   if (view.live) badges.push(new LGraphBadge({ text: '● LIVE', bgColor: '#1f6f3f', fgColor: '#d2ffd9' }));
+  if (view.rendered) badges.push(new LGraphBadge({ text: renderedBadge(view.rendered), bgColor: '#1c3a5e', fgColor: '#cfe3ff' }));
   if (view.cached) badges.push(new LGraphBadge({ text: 'cached', bgColor: '#30363d', fgColor: '#8b949e' }));
   if (view.running) badges.push(new LGraphBadge({ text: 'running', bgColor: '#1f6f3f', fgColor: '#fff' }));
   node.badges = badges;
@@ -19,6 +20,11 @@ export function refreshNodeState(node: LGraphNode): void {
     return viewOf(this).running ? { color: '#3fb950', lineWidth: 3, padding: 6 } : undefined;
   };
   node.setDirtyCanvas(true, true);
+}
+
+/** What a badge says about re-spaced strengths: the one strength rendered, or how many a sweep re-spaced. */
+export function renderedBadge(strengths: number[]): string {
+  return strengths.length === 1 ? `even change: s ${strengths[0]!.toFixed(2)}` : `even change: ${strengths.length} strengths`;
 }
 
 function wrap(ctx: CanvasRenderingContext2D, text: string, width: number, maxLines: number): string[] {

@@ -9,6 +9,7 @@ import { viewOf } from '../node-state.js';
 import { nodeById } from '../workflow/load.js';
 import { addImageDisplay, showImages } from '../widgets/image-display.js';
 import { refreshNodeState } from './decorations.js';
+import { reportedStrengths } from '../strength/strengths.js';
 
 /** Output images of one run, by node id. */
 export type RunOutputs = Record<string, ImageRef[]>;
@@ -60,6 +61,7 @@ export class RunTracker {
       const view = viewOf(node);
       view.running = false;
       view.cached = false;
+      view.rendered = undefined;
       if (!view.missingType) view.error = undefined;
       view.preview = undefined;
       node.progress = undefined;
@@ -134,6 +136,11 @@ export class RunTracker {
         this.listeners.forEach((l) => l.executed?.(event.data.prompt_id, event.data.display_node ?? event.data.node, images, event.data.output));
         if (!this.mine(event.data.prompt_id)) return;
         const node = this.node(event.data.display_node ?? event.data.node);
+        const strengths = reportedStrengths(event.data.output);
+        if (node && strengths) {
+          viewOf(node).rendered = strengths;
+          refreshNodeState(node);
+        }
         if (node && images.length) {
           const view = viewOf(node);
           view.images = images;

@@ -49,3 +49,10 @@ export function sourceImageOfPrompt(prompt: Prompt): string | null {
   }
   return null;
 }
+
+/** The strengths a node reported rendering in its `executed` output (Kontext Denoise with even change), or null. */
+export function reportedStrengths(output: Record<string, unknown> | undefined): number[] | null {
+  const strengths = output?.strengths;
+  if (!Array.isArray(strengths) || strengths.length === 0) return null;
+  return strengths.every((s) => typeof s === 'number' && Number.isFinite(s)) ? (strengths as number[]) : null;
+}

@@ -5,7 +5,7 @@
 import type { ImageRef } from '../api.js';
 import type { Prompt } from '../../../server/engine/api.js';
 import type { ExplorerRun } from '../ui/explorer.js';
-import { sourceImageOfPrompt, strengthsOfPrompt } from './strengths.js';
+import { reportedStrengths, sourceImageOfPrompt, strengthsOfPrompt } from './strengths.js';
 
 /** Collects sweep frames per prompt. */
 export class SweepCollector {
@@ -21,10 +21,8 @@ export class SweepCollector {
 
   /** Records an `executed` output. */
   executed(promptId: string, images: ImageRef[], output: Record<string, unknown>): void {
-    const strengths = output.strengths;
-    if (Array.isArray(strengths) && strengths.length > 0 && strengths.every((s) => typeof s === 'number' && Number.isFinite(s))) {
-      this.rendered.set(promptId, strengths as number[]);
-    }
+    const strengths = reportedStrengths(output);
+    if (strengths) this.rendered.set(promptId, strengths);
     if (!images.length || (output.animated as boolean[] | undefined)?.some(Boolean)) return;
     const list = this.outputs.get(promptId) ?? [];
     list.push(images);
