@@ -32,7 +32,7 @@ export interface DistanceFeatures {
 }
 
 /** Mean over the (2r+1)^2 window around each pixel, edges clamped: two separable running-sum passes. */
-export function boxBlur(plane: Float32Array, height: number, width: number, radius = RADIUS): Float32Array {
+function boxBlur(plane: Float32Array, height: number, width: number, radius = RADIUS): Float32Array {
   const rows = new Float32Array(plane.length);
   for (let y = 0; y < height; y++) {
     const row = y * width;
