@@ -21,13 +21,14 @@ export const kontextModelLoader = defineNode({
     },
   },
   outputs: [{ type: SOCKET.KONTEXT_MODEL, name: 'MODEL', tooltip: 'The loaded model, for the encode, projector, denoise and decode nodes.' }],
-  // A re-exported bundle under the same name has new checksums in its manifest: that must invalidate every
-  // cached result made with the old weights.
+  // A re-exported bundle under the same name has a new manifest: new checksums, or the same weights with a new
+  // strength curve or sampler constants (a re-calibration). Either must invalidate every cached result made with
+  // the old one.
   fingerprint(inputs, services) {
     const models = services.models;
     if (!models) return 'no-models';
     try {
-      return JSON.stringify(models.registry.get(String(inputs.bundle)).manifest.sha256);
+      return JSON.stringify(models.registry.get(String(inputs.bundle)).manifest);
     } catch {
       return 'unavailable';
     }
@@ -36,9 +37,9 @@ export const kontextModelLoader = defineNode({
     const name = String(inputs.bundle);
     const pipeline = kontextPipeline(ctx.services);
     let handle = await pipeline.load(name);
-    const onDisk = pipeline.registry.get(name).manifest.sha256;
-    if (JSON.stringify(onDisk) !== JSON.stringify(handle.manifest.sha256)) {
-      // The files changed since the bundle was opened: drop the old sessions and open it afresh.
+    const onDisk = pipeline.registry.get(name).manifest;
+    if (JSON.stringify(onDisk) !== JSON.stringify(handle.manifest)) {
+      // The bundle changed since it was opened: drop the old sessions and open it afresh.
       await pipeline.unload(name);
       handle = await pipeline.load(name);
     }

@@ -227,6 +227,12 @@ test('a bundle re-exported under the same name is reloaded and invalidates cache
   const rerun = await execute(copyHost, prompt());
   assert.equal(rerun.status, 'success', JSON.stringify(rerun.failures));
   assert.ok(rerun.executed.includes('2') && rerun.executed.includes('8'), `reloaded and re-ran: ${rerun.executed.join(',')}`);
+  assert.deepEqual((await execute(copyHost, prompt())).executed, []);
+  // A re-calibration: the same weights, a new strength curve. The modulation changes, so the results must too.
+  editManifest((m) => void (m.kontinuous.strength_curve = [[0, 0], [0.5, 0.7], [1, 1]]));
+  const recalibrated = await execute(copyHost, prompt());
+  assert.equal(recalibrated.status, 'success', JSON.stringify(recalibrated.failures));
+  assert.ok(['2', '7', '8'].every((id) => recalibrated.executed.includes(id)), `re-ran after the curve changed: ${recalibrated.executed.join(',')}`);
 });
 
 test('a sweep fed into a second edit edits every frame at every strength, labelled with both strengths', async () => {
