@@ -11,7 +11,7 @@ import { fitLatentRgbMap, latentPreviewImage, type LatentRgbMap } from './latent
 import { encodeJpeg } from '../../server/media/codec.js';
 import { formatStrength, MAX_STRENGTHS } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
-import { changePathOf, hasChangePath, renderEvenly, spacingPlan, SPACINGS, type RenderStrengths } from './even-change.js';
+import { changePathOf, hasChangePath, renderEvenly, roundStrength, spacingPlan, SPACINGS, type RenderStrengths } from './even-change.js';
 
 /** Most images one Denoise may produce (references x strengths), so a chained sweep cannot explode memory. */
 export const MAX_OUTPUT_ITEMS = MAX_STRENGTHS;
@@ -204,7 +204,7 @@ export const kontextDenoise = defineNode({
         let rendered = strengths;
         if (spacing === 'single') {
           const path = await changePathOf(conditioning, reference, probeKey(r), { pipeline, handle: model.handle, pooled: text.pooled, render: renderRef });
-          rendered = [strengthAtChange(path, strengths![0]!)];
+          rendered = [roundStrength(strengthAtChange(path, strengths![0]!))];
           out = await renderRef(rendered, await pipeline.project(model.handle, rendered, text.pooled));
         } else {
           out = await render(ref, strengths ?? [1], modTensor);

@@ -14,6 +14,10 @@ export const SPACINGS = ['as given', 'even change'] as const;
 /** What a single strength's probe renders. */
 export const PROBE_STRENGTHS = [0, 0.2, 0.4, 0.6, 0.8, 1];
 
+/** Strengths found by measurement are kept to 3 decimals: what grids, badges and the explorer show is exactly
+ * what was rendered, and a thousandth of strength changes nothing visible. */
+export const roundStrength = (s: number): number => Math.round(s * 1000) / 1000;
+
 /** How one Denoise applies its spacing: as given, a sweep re-spaced, or a single strength mapped by a probe. */
 export type SpacingPlan = 'as given' | 'sweep' | 'single';
 
@@ -52,7 +56,7 @@ export async function renderEvenly(
   probe: FloatTensor,
   render: RenderStrengths,
 ): Promise<{ latent: FloatTensor; strengths: number[] }> {
-  const even = evenChangeStrengths(strengths, adjacentChanges(await pipeline.decode(handle, probe)), strengths.length);
+  const even = evenChangeStrengths(strengths, adjacentChanges(await pipeline.decode(handle, probe)), strengths.length).map(roundStrength);
   const inner = even.slice(1, -1);
   const middle = await render(inner, await pipeline.project(handle, inner, pooled));
   const item = probe.data.length / strengths.length;

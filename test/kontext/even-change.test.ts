@@ -61,6 +61,8 @@ for (const instruction of ['make it night', 'turn it into a pencil sketch']) {
     assert.equal(strengths[0], 0);
     assert.equal(strengths.at(-1), 1);
     for (let k = 1; k < COUNT; k++) assert.ok(strengths[k]! > strengths[k - 1]!, `not increasing: ${strengths.join(', ')}`);
+    // Kept to 3 decimals, so labels show exactly what was rendered.
+    for (const s of strengths) assert.equal(s, Math.round(s * 1000) / 1000);
     // Two passes of the sampler, one progress bar.
     assert.equal(given.progressMax[0], STEPS);
     assert.ok(even.progressMax.every((max) => max === 2 * STEPS), `progress max ${[...new Set(even.progressMax)].join(', ')}`);
