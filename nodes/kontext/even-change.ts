@@ -39,11 +39,14 @@ export function spacingPlan(spacing: unknown, strengths: number[] | null): Spaci
   return 'sweep';
 }
 
+/** Longest side the change is measured at: enough to see an edit, and a full-size model's megapixel frames stay cheap. */
+const MEASURE_SIDE = 256;
+
 /** Adjacent perceptual distances between the decoded items of [K,3,H,W] images in [-1, 1]. */
 export function adjacentChanges(decoded: FloatTensor): number[] {
   const { pixels, count, height, width } = modelOutputToImage(decoded);
   const size = height * width * 3;
-  const features = Array.from({ length: count }, (_, k) => distanceFeatures(pixels.subarray(k * size, (k + 1) * size), height, width));
+  const features = Array.from({ length: count }, (_, k) => distanceFeatures(pixels.subarray(k * size, (k + 1) * size), height, width, MEASURE_SIDE));
   return features.slice(1).map((f, k) => perceptualDistance(features[k]!, f));
 }
 

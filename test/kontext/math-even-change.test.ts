@@ -71,3 +71,16 @@ test('even change names what is wrong with its input', () => {
   assert.throws(() => evenChangeStrengths([0.4, 0.4], [0.1], 3), /in order/);
   assert.throws(() => evenChangeStrengths([0, 1], [0.1], 1), /at least 2 strengths, got 1/);
 });
+
+test('large frames are measured halved down to a longest side of at most maxSide, close to full resolution', () => {
+  const [h, w] = [600, 520];
+  const a = formulaImage(h, w, 0);
+  const b = formulaImage(h, w, 0, 0.5);
+  const small = distanceFeatures(a, h, w, 256);
+  assert.deepEqual([small.height, small.width, small.levels[0]!.height, small.levels[0]!.width], [150, 130, 150, 130]);
+  const reduced = perceptualDistance(small, distanceFeatures(b, h, w, 256));
+  const full = distance(a, b, h, w);
+  assert.ok(Math.abs(reduced - full) < 0.03, `halved ${reduced} vs full ${full}`);
+  // Images already small enough are measured as they are.
+  assert.equal(distanceFeatures(formulaImage(24, 20, 0), 24, 20, 256).levels[0]!.width, 20);
+});

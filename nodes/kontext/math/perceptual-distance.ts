@@ -75,14 +75,17 @@ function downsample2(rgb: Float32Array, height: number, width: number): { rgb: F
 }
 
 /**
- * Features of an interleaved RGB image [H*W*3] in [0, 1].
+ * Features of an interleaved RGB image [H*W*3] in [0, 1]. With `maxSide`, the image is first halved until its
+ * longer side is at most that (a megapixel output would otherwise need hundreds of MB of planes per frame).
  * @throws RangeError when the pixel count does not match the size, or the image is too small for 3 scales.
  */
-export function distanceFeatures(rgb: Float32Array, height: number, width: number): DistanceFeatures {
+export function distanceFeatures(rgb: Float32Array, height: number, width: number, maxSide = Infinity): DistanceFeatures {
   if (rgb.length !== height * width * 3) throw new RangeError(`distance needs ${height}x${width}x3 values, got ${rgb.length}`);
-  if (height < 4 || width < 4) throw new RangeError(`distance needs an image of at least 4x4 pixels (3 scales), got ${width}x${height}`);
-  const levels: Level[] = [];
   let level = { rgb, height, width };
+  while (Math.max(level.height, level.width) > maxSide && Math.min(level.height, level.width) >= 8) level = downsample2(level.rgb, level.height, level.width);
+  if (level.height < 4 || level.width < 4) throw new RangeError(`distance needs an image of at least 4x4 pixels (3 scales), got ${width}x${height}`);
+  ({ height, width } = level);
+  const levels: Level[] = [];
   for (let s = 0; s < SCALES; s++) {
     const n = level.height * level.width;
     const luma = new Float32Array(n);
