@@ -11,7 +11,7 @@ import { fitLatentRgbMap, latentPreviewImage, type LatentRgbMap } from './latent
 import { encodeJpeg } from '../../server/media/codec.js';
 import { formatStrength, MAX_STRENGTHS } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
-import { changePathOf, hasChangePath, renderEvenly, roundStrength, spacingPlan, SPACINGS, type RenderStrengths } from './even-change.js';
+import { changePathOf, hasChangePath, rememberChangePath, renderEvenly, roundStrength, spacingPlan, SPACINGS, type RenderStrengths } from './even-change.js';
 
 /** Most images one Denoise may produce (references x strengths), so a chained sweep cannot explode memory. */
 export const MAX_OUTPUT_ITEMS = MAX_STRENGTHS;
@@ -212,6 +212,7 @@ export const kontextDenoise = defineNode({
             const respaced = await renderEvenly(pipeline, model.handle, text.pooled, strengths!, out, renderRef);
             out = respaced.latent;
             rendered = respaced.strengths;
+            rememberChangePath(conditioning, reference, probeKey(r), respaced.path);
           }
         }
         results.push(out.data);

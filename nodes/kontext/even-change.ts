@@ -58,8 +58,9 @@ export async function renderEvenly(
   strengths: number[],
   probe: FloatTensor,
   render: RenderStrengths,
-): Promise<{ latent: FloatTensor; strengths: number[] }> {
-  const even = evenChangeStrengths(strengths, adjacentChanges(await pipeline.decode(handle, probe)), strengths.length).map(roundStrength);
+): Promise<{ latent: FloatTensor; strengths: number[]; path: ChangePath }> {
+  const path = changePath(strengths, adjacentChanges(await pipeline.decode(handle, probe)));
+  const even = evenChangeStrengths(path, strengths.length).map(roundStrength);
   const inner = even.slice(1, -1);
   const middle = await render(inner, await pipeline.project(handle, inner, pooled));
   const item = probe.data.length / strengths.length;
@@ -67,7 +68,7 @@ export async function renderEvenly(
   data.set(probe.data.subarray(0, item), 0);
   data.set(middle.data, item);
   data.set(probe.data.subarray(probe.data.length - item), probe.data.length - item);
-  return { latent: floatTensor(data, probe.dims), strengths: even };
+  return { latent: floatTensor(data, probe.dims), strengths: even, path };
 }
 
 /**
@@ -88,6 +89,17 @@ function pathsOf(conditioning: object, reference: object): Map<string, Promise<C
 /** Whether this edit's path is measured already (a single strength then renders once). */
 export function hasChangePath(conditioning: object, reference: object, key: string): boolean {
   return pathsOf(conditioning, reference).has(key);
+}
+
+/**
+ * Keeps a path a sweep over the whole range (0 to 1) measured anyway, so a single strength of the same edit needs
+ * no probe of its own afterwards. A path already known is kept.
+ */
+export function rememberChangePath(conditioning: object, reference: object, key: string, path: ChangePath): void {
+  const { strengths } = path;
+  if (strengths[0] !== 0 || strengths[strengths.length - 1] !== 1) return;
+  const known = pathsOf(conditioning, reference);
+  if (!known.has(key)) known.set(key, Promise.resolve(path));
 }
 
 /** This edit's path, rendering the probe the first time; a failed probe is not kept. */

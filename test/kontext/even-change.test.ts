@@ -92,7 +92,8 @@ test('two strengths are already evenly spaced: one pass, as given', { skip }, as
 test('kontext-tiny: single strengths with even change land at equal steps of change, the probe measured once', { skip }, async (t) => {
   const values = [0, 0.25, 0.5, 0.75, 1];
   const run = async (spacing: string, value: number) => {
-    const result = await execute(host, shippedPrompt(host, 'kontinuous-edit.json', { '6.value': value, '8.spacing': spacing }, 'kontext-tiny'));
+    // A seed no other test uses: a sweep of the same edit would have measured its path already.
+    const result = await execute(host, shippedPrompt(host, 'kontinuous-edit.json', { '6.value': value, '8.spacing': spacing, '8.seed': 4242 }, 'kontext-tiny'));
     assert.equal(result.status, 'success', JSON.stringify(result.failures));
     const image = result.outputs['10']!.images![0]!;
     const frame = (await decodeImage(readFileSync(host.files.resolve(image.type, image.subfolder, image.filename)))).image;
@@ -120,4 +121,15 @@ test('kontext-tiny: single strengths with even change land at equal steps of cha
   assert.deepEqual(even.slice(1, 4).map((e) => e.progressMax[0]), [2 * STEPS, STEPS, STEPS]);
   const rendered = even.slice(1, 4).map((e) => e.strengths![0]!);
   for (let k = 1; k < 3; k++) assert.ok(rendered[k]! > rendered[k - 1]!, `rendered strengths not increasing: ${rendered.join(', ')}`);
+});
+
+test('kontext-tiny: after a sweep with even change over 0..1, a single strength of the same edit needs no probe', { skip }, async () => {
+  const edit = { '8.seed': 777, '8.spacing': 'even change' };
+  const sweepRun = await execute(host, shippedPrompt(host, 'kontinuous-edit.json', { ...edit, '6.mode': 'sweep', '6.start': 0, '6.end': 1, '6.count': 4 }, 'kontext-tiny'));
+  assert.equal(sweepRun.status, 'success', JSON.stringify(sweepRun.failures));
+  const single = await execute(host, shippedPrompt(host, 'kontinuous-edit.json', { ...edit, '6.mode': 'single', '6.value': 0.4 }, 'kontext-tiny'));
+  assert.equal(single.status, 'success', JSON.stringify(single.failures));
+  const progressMax = single.events.flatMap((e) => (e.type === 'progress' && e.data.node === '8' ? [e.data.max] : []));
+  assert.ok(progressMax.length > 0 && progressMax.every((max) => max === STEPS), `one pass expected, progress max ${[...new Set(progressMax)].join(', ')}`);
+  assert.equal((single.outputs['8']!.strengths as number[]).length, 1);
 });

@@ -3,7 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distanceFeatures, perceptualDistance } from '../../nodes/kontext/math/perceptual-distance.js';
-import { evenChangeStrengths } from '../../nodes/kontext/math/even-spacing.js';
+import { changePath, evenChangeStrengths, strengthAtChange } from '../../nodes/kontext/math/even-spacing.js';
+
+/** Re-spaced strengths straight from a probe and its adjacent distances. */
+const respace = (probe: number[], adjacent: number[], count: number): number[] => evenChangeStrengths(changePath(probe, adjacent), count);
 
 /** The formula image the Python golden values were computed on (interleaved RGB in [0, 1]). */
 function formulaImage(height: number, width: number, k: number, blueScale = 1): Float32Array {
@@ -47,29 +50,29 @@ test('the distance refuses mismatched sizes and images too small for three scale
 test('strengths where the change grows evenly: a jump late in the probe pulls the strengths towards it', () => {
   // Probe 0, .25, .5, .75, 1: almost nothing changes until .5, then most of it between .5 and .75.
   const probe = [0, 0.25, 0.5, 0.75, 1];
-  const even = evenChangeStrengths(probe, [0.01, 0.01, 0.3, 0.08], 5);
+  const even = respace(probe, [0.01, 0.01, 0.3, 0.08], 5);
   // Path 0, .01, .02, .32, .40: quarters of .40 are .10, .20, .30 -> inside the jump, at 8/30, 18/30, 28/30 of it.
   const expected = [0, 0.5 + 0.25 * (0.08 / 0.3), 0.5 + 0.25 * (0.18 / 0.3), 0.5 + 0.25 * (0.28 / 0.3), 1];
   even.forEach((s, i) => assert.ok(Math.abs(s - expected[i]!) < 1e-12, `strength ${i}: ${s} vs ${expected[i]}`));
 });
 
 test('even change keeps the ends, follows a descending sweep, and splits evenly when nothing changes', () => {
-  assert.deepEqual(evenChangeStrengths([0.2, 0.6, 1], [0.1, 0.1], 3), [0.2, 0.6, 1]);
-  const down = evenChangeStrengths([1, 0.5, 0], [0.3, 0.1], 3);
+  assert.deepEqual(respace([0.2, 0.6, 1], [0.1, 0.1], 3), [0.2, 0.6, 1]);
+  const down = respace([1, 0.5, 0], [0.3, 0.1], 3);
   assert.equal(down[0], 1);
   assert.equal(down[2], 0);
   assert.ok(Math.abs(down[1]! - (1 - 0.5 * (0.2 / 0.3))) < 1e-12);
-  assert.deepEqual(evenChangeStrengths([0, 0.5, 1], [0, 0], 5), [0, 0.25, 0.5, 0.75, 1]);
+  assert.deepEqual(respace([0, 0.5, 1], [0, 0], 5), [0, 0.25, 0.5, 0.75, 1]);
   // A count other than the probe's: 3 strengths from a 5-strength probe.
-  assert.deepEqual(evenChangeStrengths([0, 0.25, 0.5, 0.75, 1], [0.1, 0.1, 0.1, 0.1], 3), [0, 0.5, 1]);
+  assert.deepEqual(respace([0, 0.25, 0.5, 0.75, 1], [0.1, 0.1, 0.1, 0.1], 3), [0, 0.5, 1]);
 });
 
 test('even change names what is wrong with its input', () => {
-  assert.throws(() => evenChangeStrengths([0.5], [], 3), /at least 2 strengths, got 1/);
-  assert.throws(() => evenChangeStrengths([0, 1], [0.1, 0.2], 3), /2 probe strengths need 1 distances, got 2/);
-  assert.throws(() => evenChangeStrengths([0, 0.6, 0.3], [0.1, 0.1], 3), /in order from start to end, got 0, 0.6, 0.3/);
-  assert.throws(() => evenChangeStrengths([0.4, 0.4], [0.1], 3), /in order/);
-  assert.throws(() => evenChangeStrengths([0, 1], [0.1], 1), /at least 2 strengths, got 1/);
+  assert.throws(() => respace([0.5], [], 3), /at least 2 strengths, got 1/);
+  assert.throws(() => respace([0, 1], [0.1, 0.2], 3), /2 probe strengths need 1 distances, got 2/);
+  assert.throws(() => respace([0, 0.6, 0.3], [0.1, 0.1], 3), /in order from start to end, got 0, 0.6, 0.3/);
+  assert.throws(() => respace([0.4, 0.4], [0.1], 3), /in order/);
+  assert.throws(() => respace([0, 1], [0.1], 1), /at least 2 strengths, got 1/);
 });
 
 test('large frames are measured halved down to a longest side of at most maxSide, close to full resolution', () => {
@@ -83,4 +86,12 @@ test('large frames are measured halved down to a longest side of at most maxSide
   assert.ok(Math.abs(reduced - full) < 0.03, `halved ${reduced} vs full ${full}`);
   // Images already small enough are measured as they are.
   assert.equal(distanceFeatures(formulaImage(24, 20, 0), 24, 20, 256).levels[0]!.width, 20);
+});
+
+test('a single strength maps to where the path has covered that fraction of its change', () => {
+  const path = changePath([0, 0.5, 1], [0.3, 0.1]);
+  assert.equal(strengthAtChange(path, 0), 0);
+  assert.equal(strengthAtChange(path, 1), 1);
+  assert.ok(Math.abs(strengthAtChange(path, 0.5) - 0.5 * (0.2 / 0.3)) < 1e-12);
+  assert.ok(Math.abs(strengthAtChange(path, 0.9) - 0.8) < 1e-12);
 });

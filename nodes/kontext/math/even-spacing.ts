@@ -48,11 +48,10 @@ export function strengthAtChange(path: ChangePath, fraction: number): number {
 }
 
 /**
- * `count` strengths from the probe's first to its last at which the change grows in equal parts.
- * @throws RangeError as changePath does, and unless count >= 2.
+ * `count` strengths from the path's first strength to its last at which the change grows in equal parts.
+ * @throws RangeError unless count >= 2.
  */
-export function evenChangeStrengths(probe: readonly number[], adjacent: readonly number[], count: number): number[] {
-  const path = changePath(probe, adjacent);
+export function evenChangeStrengths(path: ChangePath, count: number): number[] {
   if (!Number.isInteger(count) || count < 2) throw new RangeError(`even change needs at least 2 strengths, got ${count}`);
   return Array.from({ length: count }, (_, j) => strengthAtChange(path, j / (count - 1)));
 }
