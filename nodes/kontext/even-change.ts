@@ -88,7 +88,7 @@ function pathsOf(conditioning: object, reference: object): Map<string, Promise<C
 
 /** Whether this edit's path is measured already (a single strength then renders once). */
 export function hasChangePath(conditioning: object, reference: object, key: string): boolean {
-  return pathsOf(conditioning, reference).has(key);
+  return paths.get(conditioning)?.get(reference)?.has(key) ?? false;
 }
 
 /**
