@@ -190,8 +190,9 @@ export const kontextDenoise = defineNode({
           signal: ctx.signal,
           onStep: (step, _n, x0) => {
             ctx.progress(before + step, total);
-            previews.offer(x0);
+            if (x0) previews.offer(x0);
           },
+          wantsPreview: () => previews.wants(),
         },
       );
       done = before + steps;

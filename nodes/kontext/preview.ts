@@ -51,6 +51,14 @@ export class PreviewPump {
     if (!this.running && this.due()) this.running = this.pump();
   }
 
+  /**
+   * Whether an offer made now would start a preview at once. The denoise asks before each step, so the steps
+   * whose prediction would be dropped (too soon, or a preview still being made) do not compute one.
+   */
+  wants(): boolean {
+    return !this.closed && !this.running && this.due();
+  }
+
   private due(): boolean {
     return performance.now() - this.lastStarted >= this.minIntervalMs;
   }

@@ -27,8 +27,16 @@ export interface LoopRequest {
 
 export interface LoopCallbacks {
   signal?: AbortSignal;
-  /** After step `step` (1-based) of `steps`, with the predicted clean latent [K,C,h,w] (scaled). */
-  onStep?: (step: number, steps: number, x0: FloatTensor) => void | Promise<void>;
+  /**
+   * After step `step` (1-based) of `steps`, with the predicted clean latent [K,C,h,w] (scaled), or null for a
+   * step whose x0 `wantsX0` declined.
+   */
+  onStep?: (step: number, steps: number, x0: FloatTensor | null) => void | Promise<void>;
+  /**
+   * Whether step `step` should predict x0 for onStep (every step when absent). A preview nobody will show still
+   * costs a pass over the batch, an allocation and a hand-over; on a small model that is most steps.
+   */
+  wantsX0?: (step: number) => boolean;
   /** After each step's update, before onStep (cheap: no x0 is computed for it). */
   afterStep?: (step: number) => void;
 }
@@ -39,7 +47,7 @@ export interface LoopCallbacks {
  */
 export async function runDenoiseLoop(request: LoopRequest, velocityOf: VelocityFunction, callbacks: LoopCallbacks = {}): Promise<FloatTensor> {
   const { batch, latentChannels: channels, latentHeight: h, latentWidth: w } = request;
-  const { signal, onStep, afterStep } = callbacks;
+  const { signal, onStep, afterStep, wantsX0 } = callbacks;
   if (h % 2 !== 0 || w % 2 !== 0) throw new Error(`the target latent grid ${h}x${w} must be even (image sides a multiple of twice the VAE downscale)`);
   const [refBatch, refChannels, refH, refW] = request.reference.dims as [number, number, number, number];
   if (request.reference.dims.length !== 4 || refChannels !== channels) {
@@ -75,15 +83,15 @@ export async function runDenoiseLoop(request: LoopRequest, velocityOf: VelocityF
     if (velocity.data.length !== hidden.length) {
       throw new Error(`the transformer returned velocity [${velocity.dims.join(',')}], expected [${batch},${targetCount + refCount},${width}]`);
     }
-    const x0 = onStep ? new Float32Array(x.length) : null;
+    const x0 = onStep && (wantsX0?.(i + 1) ?? true) ? new Float32Array(x.length) : null;
     for (let k = 0; k < batch; k++) {
       const xk = x.subarray(k * targetItem, (k + 1) * targetItem);
       const vk = velocity.data.subarray(k * jointItem, k * jointItem + targetItem);
-      if (x0) x0.set(predictCleanLatent(xk, vk, sigmas[i]!), k * targetItem);
+      if (x0) predictCleanLatent(xk, vk, sigmas[i]!, x0.subarray(k * targetItem, (k + 1) * targetItem));
       eulerStep(xk, vk, sigmas[i]!, sigmas[i + 1]!);
     }
     afterStep?.(i + 1);
-    if (onStep && x0) await onStep(i + 1, request.steps, unpackTokens({ data: x0, dims: [batch, targetCount, width] }, h, w));
+    if (onStep) await onStep(i + 1, request.steps, x0 && unpackTokens({ data: x0, dims: [batch, targetCount, width] }, h, w));
   }
   return unpackTokens({ data: x, dims: [batch, targetCount, width] }, h, w);
 }

@@ -45,8 +45,13 @@ export interface DenoiseRequest {
 
 export interface DenoiseOptions {
   signal?: AbortSignal;
-  /** After each step, as its progress arrives from the onnxruntime thread; the loop does not wait for it. */
-  onStep?: (step: number, steps: number, x0: FloatTensor) => void;
+  /**
+   * After each step, as its progress arrives from the onnxruntime thread; the loop does not wait for it. x0 (the
+   * predicted clean latent) comes every step, or only when wantsPreview last said yes.
+   */
+  onStep?: (step: number, steps: number, x0?: FloatTensor) => void;
+  /** Asked before the loop and after each onStep: whether the next step's x0 would be used. */
+  wantsPreview?: () => boolean;
 }
 
 /** Time per operation: wall clock and the part inside onnxruntime. */
@@ -273,6 +278,7 @@ export class KontextPipeline {
         'velocity',
         {
           signal: options.signal,
+          wantsPreview: options.wantsPreview,
           onStep: onStep
             ? (step, steps, x0) => {
               const before = performance.now();

@@ -9,10 +9,12 @@
 //           { id, op: 'run', sessionId, feeds: { name: { data, dims } }, outputNames? } -> { id, outputs, ms }
 //           { id, op: 'release', sessionId } -> { id }
 //           { op: 'exit' }: the thread stops once the requests it took before are answered (never inside a run)
-//           { id, op: 'denoise', sessionId, loop, feeds, output, previews, control } -> progress messages
+//           { id, op: 'denoise', sessionId, loop, feeds, output, previews, control } -> progress messages;
+//             previews: 'every step', 'when wanted' (see control[2]) or 'none'
 //             { id, progress: { step, steps, x0? } } after each step, then { id, latent, onnxMs, stepMs }
 //             (or { id, cancelled: true, onnxMs, stepMs } when stopped); control is an Int32Array on shared
-//             memory: [0] set to cancel, [1] the last step whose progress the main thread has taken
+//             memory: [0] set to cancel, [1] the last step whose progress the main thread has taken, [2] set
+//             while the main thread would take an x0 preview (the loop predicts one only then, and clears it)
 // A failure answers { id, error: message }.
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -29,6 +31,7 @@ let nextSessionId = 1;
 const MAX_UNACKNOWLEDGED = 2;
 const CANCELLED = 0;
 const ACKNOWLEDGED = 1;
+const PREVIEW_WANTED = 2;
 
 /**
  * The sampling loop is TypeScript shared with the rest of the runtime, read through tsx. Loading it takes about
@@ -141,14 +144,15 @@ async function denoise(request) {
       },
       {
         signal: controller.signal,
+        wantsX0: () => request.previews === 'every step' || (request.previews === 'when wanted' && Atomics.exchange(control, PREVIEW_WANTED, 0) === 1),
         afterStep: () => {
           const now = performance.now();
           stepMs.push(now - stepStart);
           stepStart = now;
         },
         onStep: async (step, steps, x0) => {
-          const progress = { step, steps, ...(request.previews && { x0 }) };
-          port.postMessage({ id: request.id, progress }, request.previews ? [/** @type {ArrayBuffer} */ (x0.data.buffer)] : []);
+          const progress = { step, steps, ...(x0 && { x0 }) };
+          port.postMessage({ id: request.id, progress }, x0 ? [/** @type {ArrayBuffer} */ (x0.data.buffer)] : []);
           await new Promise((resolve) => setImmediate(resolve));
           for (let seen = Atomics.load(control, ACKNOWLEDGED); step - seen >= MAX_UNACKNOWLEDGED && !Atomics.load(control, CANCELLED); seen = Atomics.load(control, ACKNOWLEDGED)) {
             Atomics.wait(control, ACKNOWLEDGED, seen, 100);

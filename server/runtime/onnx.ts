@@ -138,15 +138,19 @@ export class ModelSession {
    */
   async denoise(loop: LoopRequest, feeds: Record<string, TensorValue>, output: string, watch: DenoiseWatch = {}): Promise<DenoiseResult> {
     const file = path.basename(this.modelPath);
-    const { signal, onStep } = watch;
+    const { signal, onStep, wantsPreview } = watch;
     signal?.throwIfAborted();
     if (!this.output(output)) throw new Error(`${file} has no output named '${output}'`);
     const { payload, transfer } = this.payloadOf(feeds, LOOP_INPUTS);
     const ref = loop.reference.data;
     // A view is cloned with its whole buffer: send only the reference's own values.
     if (ref.byteOffset !== 0 || ref.byteLength !== ref.buffer.byteLength) loop = { ...loop, reference: { data: ref.slice(), dims: loop.reference.dims } };
-    // Shared with the loop on the onnxruntime thread: [0] cancel, [1] the last step whose progress arrived here.
-    const control = new Int32Array(new SharedArrayBuffer(8));
+    // Shared with the loop on the onnxruntime thread: [0] cancel, [1] the last step whose progress arrived here,
+    // [2] whether the next step should bring an x0 preview (when the caller paces them).
+    const control = new Int32Array(new SharedArrayBuffer(12));
+    const previews = !onStep ? 'none' : wantsPreview ? 'when wanted' : 'every step';
+    const askForPreview = () => Atomics.store(control, 2, wantsPreview?.() ? 1 : 0);
+    if (wantsPreview) askForPreview();
     const cancel = () => {
       Atomics.store(control, 0, 1);
       Atomics.notify(control, 1);
@@ -158,14 +162,15 @@ export class ModelSession {
     let answer: Record<string, unknown>;
     try {
       answer = await this.runtime.track(this.modelPath, () =>
-        this.thread.request('denoise', { sessionId: this.sessionId, loop, feeds: payload, output, previews: onStep !== undefined, control }, transfer, {
+        this.thread.request('denoise', { sessionId: this.sessionId, loop, feeds: payload, output, previews, control }, transfer, {
           onProgress: (progress) => {
             Atomics.store(control, 1, progress.step as number);
             Atomics.notify(control, 1);
             // Steps the loop finished before an interrupt reached it are not reported.
             if (signal?.aborted || stepFailure) return;
             try {
-              onStep?.(progress.step as number, progress.steps as number, progress.x0 as TensorValue as FloatTensor);
+              onStep?.(progress.step as number, progress.steps as number, progress.x0 as FloatTensor | undefined);
+              if (wantsPreview) askForPreview();
             } catch (error) {
               stepFailure = { error };
               cancel();
@@ -220,8 +225,13 @@ const LOOP_INPUTS: readonly string[] = ['hidden_states', 'timestep', 'img_ids'];
 /** Progress of a denoise on the onnxruntime thread, and a way to stop it. */
 export interface DenoiseWatch {
   signal?: AbortSignal;
-  /** After each step (1-based), with the predicted clean latent [K,C,h,w] (scaled). */
-  onStep?: (step: number, steps: number, x0: FloatTensor) => void;
+  /**
+   * After each step (1-based), with the predicted clean latent [K,C,h,w] (scaled): at every step, or, with
+   * wantsPreview, at the steps that follow its saying yes (it is asked at the start and after each onStep).
+   */
+  onStep?: (step: number, steps: number, x0?: FloatTensor) => void;
+  /** Whether a preview would be taken now; without it every step predicts x0. */
+  wantsPreview?: () => boolean;
 }
 
 export interface DenoiseResult {

@@ -39,6 +39,19 @@ test('every item starts from the same seeded noise and the reference tokens foll
   assert.deepEqual(calls.map((c) => c.sigma), Array.from(sigmas.slice(0, 5)));
 });
 
+test('x0 is predicted only for the steps wantsX0 accepts; the others report progress without it', async () => {
+  const asked: number[] = [];
+  const seen: Array<[number, boolean]> = [];
+  const zeroVelocity = async (hidden: FloatTensor) => ({ data: new Float32Array(hidden.data.length), dims: hidden.dims });
+  const out = await runDenoiseLoop(request({ steps: 5 }), zeroVelocity, {
+    wantsX0: (step) => (asked.push(step), step % 2 === 1),
+    onStep: (step, _n, x0) => void seen.push([step, x0 !== null]),
+  });
+  assert.deepEqual(asked, [1, 2, 3, 4, 5]);
+  assert.deepEqual(seen, [[1, true], [2, false], [3, true], [4, false], [5, true]]);
+  assert.deepEqual(out.dims, [3, C, 4, 6]);
+});
+
 test('with the exact velocity noise - x0 the loop lands on x0, and previews converge to it', async () => {
   const req = request({ batch: 2 });
   const targetValues = 6 * C * 4;
@@ -54,7 +67,7 @@ test('with the exact velocity noise - x0 the loop lands on x0, and previews conv
       for (let k = 0; k < 2; k++) for (let i = 0; i < targetValues; i++) v[k * item + i] = noise[i]! - clean[i]!;
       return { data: v, dims: hidden.dims };
     },
-    { onStep: (_step, _n, x0) => void previews.push(x0) },
+    { onStep: (_step, _n, x0) => void previews.push(x0!) },
   );
   assert.deepEqual(out.dims, [2, C, 4, 6]);
   const packedOut = packLatent(out).data;

@@ -80,7 +80,7 @@ test('the seed decides the noise: same seed same latent, another seed another la
 test('progress and x0 previews come every step; decode and preview give images in [-1,1] space', async () => {
   const modulation = await pipeline.project(handle, [0.25, 0.75], text.pooled);
   const seen: Array<[number, number, readonly number[]]> = [];
-  const latent = await pipeline.denoise(handle, request(modulation, [0.25, 0.75]), { onStep: (i, n, x0) => void seen.push([i, n, x0.dims]) });
+  const latent = await pipeline.denoise(handle, request(modulation, [0.25, 0.75]), { onStep: (i, n, x0) => void seen.push([i, n, x0!.dims]) });
   assert.deepEqual(seen, [[1, 3, [2, 16, 4, 6]], [2, 3, [2, 16, 4, 6]], [3, 3, [2, 16, 4, 6]]]);
   const decoded = await pipeline.decode(handle, latent);
   assert.deepEqual(decoded.dims, [2, 3, H, W]);
@@ -89,6 +89,28 @@ test('progress and x0 previews come every step; decode and preview give images i
   assert.equal(pipeline.hasPreviewDecoder(handle), false);
   assert.deepEqual(preview.data, decoded.data, 'without a preview decoder the preview is the full decode');
   await assert.rejects(pipeline.decode(handle, { data: new Float32Array(8 * 4 * 6), dims: [1, 8, 4, 6] }), /Decode needs a latent \[B,16,h,w\] from 'kontext-fixture', got \[1,8,4,6\]/);
+});
+
+test('with wantsPreview, x0 comes only at steps after it said yes; progress still comes every step', async () => {
+  const modulation = await pipeline.project(handle, [0.5], text.pooled);
+  const seen: Array<[number, boolean]> = [];
+  // Yes before the loop, then after every second step's progress: the loop may run ahead of the progress this
+  // thread has taken, so which later steps bring x0 is not fixed, but none comes without a yes before it.
+  let answers = 0;
+  let yes = 0;
+  const wantsPreview = () => {
+    const wanted = answers++ % 2 === 0;
+    if (wanted) yes++;
+    return wanted;
+  };
+  const steps = 8;
+  const latent = await pipeline.denoise(handle, { ...request(modulation, [0.5]), steps }, { onStep: (i, _n, x0) => void seen.push([i, x0 !== undefined]), wantsPreview });
+  assert.deepEqual(seen.map(([i]) => i), [1, 2, 3, 4, 5, 6, 7, 8]);
+  const withX0 = seen.filter(([, has]) => has).length;
+  assert.ok(seen[0]![1], 'the first step brings x0: the answer before the loop was yes');
+  assert.ok(withX0 >= 1 && withX0 <= yes && withX0 < steps, `${withX0} of ${steps} steps brought x0 after ${yes} yes answers`);
+  const plain = await pipeline.denoise(handle, { ...request(modulation, [0.5]), steps });
+  assert.deepEqual(latent.data, plain.data, 'previews do not change the result');
 });
 
 test('an interrupt stops the denoise early; no progress is reported after it', async () => {

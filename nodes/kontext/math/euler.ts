@@ -8,11 +8,15 @@ export function eulerStep(x: Float32Array, velocity: Float32Array, sigma: number
   for (let i = 0; i < x.length; i++) x[i] = x[i]! + dt * velocity[i]!;
 }
 
-/** The predicted clean latent at this step: `x0 = x - sigma * v`, as a new array. @throws Error when the lengths differ. */
-export function predictCleanLatent(x: Float32Array, velocity: Float32Array, sigma: number): Float32Array {
-  if (x.length !== velocity.length) throw new Error(`x0 preview: latent has ${x.length} values, velocity ${velocity.length}`);
+/**
+ * The predicted clean latent at this step: `x0 = x - sigma * v`, written to `out` (a new array unless given).
+ * @throws Error when the lengths differ.
+ */
+export function predictCleanLatent(x: Float32Array, velocity: Float32Array, sigma: number, out = new Float32Array(x.length)): Float32Array {
+  if (x.length !== velocity.length || out.length !== x.length) {
+    throw new Error(`x0 preview: latent has ${x.length} values, velocity ${velocity.length}, output ${out.length}`);
+  }
   const s = Math.fround(sigma);
-  const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i]! - s * velocity[i]!;
   return out;
 }
