@@ -76,7 +76,8 @@ export function fitLatentRgbMap(latent: FloatTensor, decoded: FloatTensor): Late
 /**
  * Applies the map to latents [K,C,h,w] and lays the items side by side as one preview image: NHWC RGB in [0,1],
  * each latent cell enlarged to scale x scale pixels (so small grids still show), at most `maxItems` items (evenly
- * picked). One pass straight to the image the JPEG encoder takes. Throws Error on a channel mismatch.
+ * picked). The enlargement is bilinear between cell centres: whole-pixel blocks made a 16x16 grid look like a
+ * mosaic, where the picture is a blurred image still taking shape. Throws Error on a channel mismatch.
  */
 export function latentPreviewImage(map: LatentRgbMap, latent: FloatTensor, scale = 1, maxItems = 8): ImageBatch {
   const [count, channels, h, w] = latent.dims as [number, number, number, number];
@@ -88,24 +89,34 @@ export function latentPreviewImage(map: LatentRgbMap, latent: FloatTensor, scale
   const pixels = new Float32Array(H * stripW * 3);
   const k = map.coefficients;
   const plane = h * w;
-  const rgb = [0, 0, 0];
+  const cells = new Float32Array(plane * 3);
+  // Where each output row/column falls between cell centres: the lower cell and the weight of the upper one.
+  const axis = (n: number) => Array.from({ length: n * scale }, (_, i) => {
+    const u = Math.min(n - 1, Math.max(0, (i + 0.5) / scale - 0.5));
+    const lo = Math.min(n - 2, Math.floor(u));
+    return lo < 0 ? { lo: 0, hi: 0, t: 0 } : { lo, hi: lo + 1, t: u - lo };
+  });
+  const rows = axis(h);
+  const cols = axis(w);
   for (let slot = 0; slot < shown; slot++) {
     const b = Math.round((slot * (count - 1)) / Math.max(1, shown - 1));
     for (let p = 0; p < plane; p++) {
-      const y = Math.floor(p / w);
-      const x = p - y * w;
       for (let c3 = 0; c3 < 3; c3++) {
         let v = k[channels * 3 + c3]!;
         for (let c = 0; c < channels; c++) v += latent.data[(b * channels + c) * plane + p]! * k[c * 3 + c3]!;
         const unit = v * 0.5 + 0.5; // [-1,1] -> [0,1], as the VAE decoder's output is mapped
-        rgb[c3] = unit < 0 ? 0 : unit > 1 ? 1 : unit;
+        cells[p * 3 + c3] = unit < 0 ? 0 : unit > 1 ? 1 : unit;
       }
-      for (let dy = 0; dy < scale; dy++) {
-        let o = ((y * scale + dy) * stripW + slot * W + x * scale) * 3;
-        for (let dx = 0; dx < scale; dx++, o += 3) {
-          pixels[o] = rgb[0]!;
-          pixels[o + 1] = rgb[1]!;
-          pixels[o + 2] = rgb[2]!;
+    }
+    for (let y = 0; y < H; y++) {
+      const { lo: y0, hi: y1, t: ty } = rows[y]!;
+      for (let x = 0; x < W; x++) {
+        const { lo: x0, hi: x1, t: tx } = cols[x]!;
+        const o = (y * stripW + slot * W + x) * 3;
+        for (let c3 = 0; c3 < 3; c3++) {
+          const top = cells[(y0 * w + x0) * 3 + c3]! * (1 - tx) + cells[(y0 * w + x1) * 3 + c3]! * tx;
+          const bottom = cells[(y1 * w + x0) * 3 + c3]! * (1 - tx) + cells[(y1 * w + x1) * 3 + c3]! * tx;
+          pixels[o + c3] = top * (1 - ty) + bottom * ty;
         }
       }
     }

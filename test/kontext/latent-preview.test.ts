@@ -1,5 +1,5 @@
 // The latent-to-RGB preview map: fitted from a latent and its decode, it reproduces an image that is a linear
-// function of the latent, and enlarges small grids by whole pixels.
+// function of the latent, and enlarges small grids smoothly (bilinear between cell centres).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fitLatentRgbMap, latentPreviewImage } from '../../nodes/kontext/latent-preview.js';
@@ -31,14 +31,28 @@ test('a linear decode is recovered exactly and applied per latent cell', () => {
   const both = new Float32Array(2 * C * h * w);
   both.set(latent);
   both.set(latent.map((v) => -v), C * h * w);
-  const preview = latentPreviewImage(map, { data: both, dims: [2, C, h, w] }, 2);
-  assert.deepEqual([preview.count, preview.height, preview.width], [1, 2 * h, 2 * 2 * w]);
-  // Pixel (x 1, y 3) of the first item is latent cell (0, 1), i.e. decode pixel (0, 8), mapped to [0,1].
+  const scale = 3;
+  const preview = latentPreviewImage(map, { data: both, dims: [2, C, h, w] }, scale);
+  assert.deepEqual([preview.count, preview.height, preview.width], [1, scale * h, 2 * scale * w]);
   const unit = (v: number): number => Math.min(1, Math.max(0, v * 0.5 + 0.5));
-  for (let c = 0; c < 3; c++) assert.ok(Math.abs(preview.pixels[(3 * preview.width + 1) * 3 + c]! - unit(image[(c * h * f + 8) * w * f]!)) < 0.01);
-  // The second item starts 2*w pixels in and differs from the first (negated latent).
-  const second = preview.pixels[(3 * preview.width + 2 * w + 1) * 3]!;
-  assert.notEqual(second.toFixed(3), preview.pixels[(3 * preview.width + 1) * 3]!.toFixed(3));
+  const cellColour = (cy: number, cx: number, c: number): number => unit(image[(c * h * f + cy * f) * w * f + cx * f]!);
+  const at = (x: number, y: number, c: number): number => preview.pixels[(y * preview.width + x) * 3 + c]!;
+  // The centre pixel of every cell of the first item is that cell's colour (the decode's, mapped to [0,1]).
+  for (let cy = 0; cy < h; cy++) {
+    for (let cx = 0; cx < w; cx++) {
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(at(cx * scale + 1, cy * scale + 1, c) - cellColour(cy, cx, c)) < 0.01, `cell ${cy},${cx}`);
+    }
+  }
+  // Between two centres the colour is blended, a third of the way: no blocks.
+  for (let c = 0; c < 3; c++) {
+    const expected = (2 * cellColour(1, 0, c) + cellColour(1, 1, c)) / 3;
+    assert.ok(Math.abs(at(2, 4, c) - expected) < 0.01, `pixel (2,4) channel ${c}: ${at(2, 4, c)} vs ${expected}`);
+  }
+  // Outside the outer centres the edge cell's colour holds.
+  for (let c = 0; c < 3; c++) assert.ok(Math.abs(at(0, 0, c) - cellColour(0, 0, c)) < 0.01);
+  // The second item starts scale*w pixels in and differs from the first (negated latent).
+  const second = at(scale * w + 1, 4, 0);
+  assert.notEqual(second.toFixed(3), at(1, 4, 0).toFixed(3));
 });
 
 test('mismatched shapes are refused', () => {
