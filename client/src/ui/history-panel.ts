@@ -32,6 +32,6 @@ export class HistoryPanel {
         h('div', { class: 'kx-thumbs' }, ...images.map((img) => h('img', { src: this.api.viewUrl(img, true), alt: img.filename, loading: 'lazy' }))),
       );
     });
-    replaceChildren(this.element, h('div', { class: 'kx-row' }, h('strong', {}, `${this.entries.length} runs`), clear), items.length ? h('ul', { class: 'kx-list' }, ...items) : h('p', { class: 'kx-muted' }, 'No runs yet.'));
+    replaceChildren(this.element, h('div', { class: 'kx-row' }, h('strong', {}, this.entries.length === 1 ? '1 run' : `${this.entries.length} runs`), clear), items.length ? h('ul', { class: 'kx-list' }, ...items) : h('p', { class: 'kx-muted' }, 'No runs yet.'));
   }
 }
