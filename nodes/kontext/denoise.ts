@@ -11,7 +11,7 @@ import { fitLatentRgbMap, latentPreviewImage, type LatentRgbMap } from './latent
 import { encodeJpeg } from '../../server/media/codec.js';
 import { formatStrength, MAX_STRENGTHS } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
-import { changePathOf, hasChangePath, rememberChangePath, renderEvenly, roundStrength, spacingPlan, SPACINGS, type RenderStrengths } from './even-change.js';
+import { changePathOf, hasChangePath, PROBE_STRENGTHS, rememberChangePath, renderEvenly, roundStrength, spacingPlan, SPACINGS, type RenderStrengths } from './even-change.js';
 
 /** Most images one Denoise may produce (references x strengths), so a chained sweep cannot explode memory. */
 export const MAX_OUTPUT_ITEMS = MAX_STRENGTHS;
@@ -161,14 +161,25 @@ export const kontextDenoise = defineNode({
       );
     }
     const spacing = spacingPlan(inputs.spacing, strengths);
-    // Which references' single strength needs its probe rendered first (two passes of the sampler, one bar).
+    const first = references[0]!;
+    // One bar over every pass of the sampler: a single strength's probe first, a sweep's re-spaced inner
+    // strengths after it, and each pass in as many transformer calls as its items need.
+    const perCall = pipeline.itemsPerDenoiseCall(model.handle, {
+      width: first.width * scale,
+      height: first.height * scale,
+      refLatent: floatTensor(first.data, [1, first.channels, first.height, first.width]),
+      text,
+    });
+    const stepsFor = (items: number): number => steps * Math.ceil(items / perCall);
     const probeKey = (r: number): string => `${r}|${seed}|${steps}|${guidance}`;
-    const passes = references.map((_, r) =>
-      spacing === 'sweep' || (spacing === 'single' && !hasChangePath(conditioning, reference, probeKey(r))) ? 2 : 1);
-    const total = steps * passes.reduce((sum, n) => sum + n, 0);
+    const count = strengths?.length ?? 1;
+    const total = references.reduce((sum, _, r) => {
+      if (spacing === 'sweep') return sum + stepsFor(count) + stepsFor(count - 2);
+      if (spacing === 'single' && !hasChangePath(conditioning, reference, probeKey(r))) return sum + stepsFor(PROBE_STRENGTHS.length) + stepsFor(1);
+      return sum + stepsFor(count);
+    }, 0);
     const results: Float32Array[] = [];
     const meta: ItemMeta[] = [];
-    const first = references[0]!;
     const previews = previewPump(ctx, pipeline, model.handle, floatTensor(first.data, [1, first.channels, first.height, first.width]));
     let done = 0;
     const render = async (ref: Latent, itemStrengths: number[], itemModulation: FloatTensor | null): Promise<FloatTensor> => {
@@ -195,7 +206,7 @@ export const kontextDenoise = defineNode({
           wantsPreview: () => previews.wants(),
         },
       );
-      done = before + steps;
+      done = before + stepsFor(itemStrengths.length || 1);
       return out;
     };
     try {

@@ -81,7 +81,12 @@ export interface PipelineOptions {
   loadHashMaxBytes?: number;
   /** Most pixels decoded or encoded in one VAE call (bounds memory for big batches). */
   vaePixelsPerCall?: number;
+  /** Most tokens (items x tokens per item) in one transformer call of a denoise (bounds memory for big sweeps). */
+  transformerTokensPerCall?: number;
 }
+
+/** 16,384 tokens: a 1024x1024 Kontext edit (8,704 tokens an item) runs one strength per call, 512x512 six. */
+const DEFAULT_TRANSFORMER_TOKENS_PER_CALL = 16384;
 
 interface LoadedBundle extends KontextHandle {
   tokenizers: { clip?: BundleTokenizer; t5?: BundleTokenizer };
@@ -235,72 +240,125 @@ export class KontextPipeline {
 
   /**
    * The batched Kontext denoise: K items (one per strength) from the same noise, returning scaled latents [K,C,h,w].
+   * A batch larger than one transformer call takes (`itemsPerDenoiseCall`) runs in several calls, one after the
+   * other, each from the same noise, so the result is the same; progress then counts the steps of every call.
    * @throws the signal's reason when interrupted (checked before every step); Error on bad sizes or a model
    * without strength control given a modulation.
    */
   denoise(handle: KontextHandle, request: DenoiseRequest, options: DenoiseOptions = {}): Promise<FloatTensor> {
     return this.timed('denoise', async () => {
-      const m = handle.manifest;
-      const f = m.vae.downscale;
+      const f = handle.manifest.vae.downscale;
       const { width, height, modulation } = request;
       if (width % (2 * f) !== 0 || height % (2 * f) !== 0) throw new Error(`target size ${width}x${height} must be a multiple of ${2 * f} on both sides for '${handle.name}'`);
       if (!Number.isInteger(request.steps) || request.steps < 1) throw new Error(`steps must be a positive integer, got ${request.steps}`);
-      const transformerFile = bundleFile(handle, 'transformer')!;
-      const transformer = await this.runtime.load(transformerFile);
-      const takesModulation = transformer.hasInput('modulation');
-      if (modulation && !takesModulation) throw new Error(handle.check.strengthControlMessage ?? `model bundle '${handle.name}' has no strength control`);
+      const transformer = await this.runtime.load(bundleFile(handle, 'transformer')!);
+      if (modulation && !transformer.hasInput('modulation')) throw new Error(handle.check.strengthControlMessage ?? `model bundle '${handle.name}' has no strength control`);
       const batch = modulation ? modulation.dims[0]! : Math.max(1, request.strengths.length);
       if (modulation && request.strengths.length > 0 && request.strengths.length !== batch) {
         throw new Error(`${request.strengths.length} strengths but the modulation has ${batch} rows`);
       }
-      const perItem = (t: FloatTensor) => (t.dims[0] === batch ? t : repeatBatch(t, batch));
-      const embeds = perItem(request.text.embeds);
-      const pooled = perItem(request.text.pooled);
-      const modulationFeed = takesModulation ? (modulation ?? { data: new Float32Array(batch * m.dims.modulation_dim), dims: [batch, m.dims.modulation_dim] }) : null;
-      const loraScale = request.loraScale ?? (modulation ? 1 : 0);
-      const txtIds = textIds(embeds.dims[1]!);
-      const guidance = new Float32Array(batch).fill(request.guidance);
-
-      const feeds: Record<string, TensorValue> = {
-        encoder_hidden_states: embeds,
-        pooled_projections: pooled,
-        guidance: { data: guidance, dims: [batch] },
-        txt_ids: { data: txtIds, dims: [txtIds.length / 3, 3] },
-      };
-      if (modulationFeed) feeds.modulation = modulationFeed;
-      if (transformer.hasInput('lora_scale')) feeds.lora_scale = { data: new Float32Array([loraScale]), dims: [1] };
-      const started = performance.now();
-      let callbackMs = 0;
-      const { onStep } = options;
-      const result = await transformer.denoise(
-        { batch, latentChannels: m.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: m.scheduler },
-        feeds,
-        'velocity',
-        {
-          signal: options.signal,
-          wantsPreview: options.wantsPreview,
-          onStep: onStep
-            ? (step, steps, x0) => {
-              const before = performance.now();
-              onStep(step, steps, x0);
-              callbackMs += performance.now() - before;
-            }
-            : undefined,
-        },
-      );
-      const latent = result.latent;
-      const stepMs = result.stepMs;
+      const perCall = this.itemsPerDenoiseCall(handle, request);
+      const calls = Math.ceil(batch / perCall);
+      if (calls === 1) return this.denoiseCall(handle, transformer, request, batch, options, { call: 0, calls });
+      const parts: FloatTensor[] = [];
+      const timings: DenoiseTiming[] = [];
+      for (let call = 0; call < calls; call++) {
+        const start = call * perCall;
+        const end = Math.min(batch, start + perCall);
+        const ownRows = (t: FloatTensor) => (t.dims[0] === batch ? sliceBatch(t, start, end) : t);
+        const part: DenoiseRequest = {
+          ...request,
+          modulation: modulation && sliceBatch(modulation, start, end),
+          strengths: request.strengths.slice(start, end),
+          refLatent: ownRows(request.refLatent),
+          text: { ...request.text, embeds: ownRows(request.text.embeds), pooled: ownRows(request.text.pooled) },
+        };
+        parts.push(await this.denoiseCall(handle, transformer, part, end - start, options, { call, calls }));
+        timings.push(this.lastDenoise!);
+      }
       this.lastDenoise = {
+        ...timings[0]!,
         batch,
-        steps: request.steps,
-        tokens: (height / f / 2) * (width / f / 2),
-        wallMs: performance.now() - started,
-        onnxMs: result.onnxMs.reduce((sum, ms) => sum + ms, 0),
-        callbackMs,
-        stepMs,
+        wallMs: timings.reduce((sum, t) => sum + t.wallMs, 0),
+        onnxMs: timings.reduce((sum, t) => sum + t.onnxMs, 0),
+        callbackMs: timings.reduce((sum, t) => sum + t.callbackMs, 0),
+        stepMs: timings.flatMap((t) => t.stepMs),
       };
-      return latent;
+      return concatBatch(parts);
     });
+  }
+
+  /**
+   * Items one transformer call takes for this request's size: its activations grow with items x tokens (target,
+   * reference and text; attention with the square of them), so a sweep on a full-size model at 1024x1024 (8,704
+   * tokens) goes one strength per call, while kontext-tiny's 160 tokens never need splitting.
+   */
+  itemsPerDenoiseCall(handle: KontextHandle, request: Pick<DenoiseRequest, 'width' | 'height' | 'refLatent' | 'text'>): number {
+    const f = handle.manifest.vae.downscale;
+    const [, , refH = 0, refW = 0] = request.refLatent.dims;
+    const tokens = (request.height / f / 2) * (request.width / f / 2) + (refH / 2) * (refW / 2) + (request.text.embeds.dims[1] ?? 0);
+    return Math.max(1, Math.floor((this.options.transformerTokensPerCall ?? DEFAULT_TRANSFORMER_TOKENS_PER_CALL) / tokens));
+  }
+
+  /** One transformer call's sampling loop over `batch` items; progress counts as step `call * steps + step`. */
+  private async denoiseCall(
+    handle: KontextHandle,
+    transformer: ModelSession,
+    request: DenoiseRequest,
+    batch: number,
+    options: DenoiseOptions,
+    { call, calls }: { call: number; calls: number },
+  ): Promise<FloatTensor> {
+    const m = handle.manifest;
+    const f = m.vae.downscale;
+    const { width, height, modulation } = request;
+    const takesModulation = transformer.hasInput('modulation');
+    const perItem = (t: FloatTensor) => (t.dims[0] === batch ? t : repeatBatch(t, batch));
+    const embeds = perItem(request.text.embeds);
+    const pooled = perItem(request.text.pooled);
+    const modulationFeed = takesModulation ? (modulation ?? { data: new Float32Array(batch * m.dims.modulation_dim), dims: [batch, m.dims.modulation_dim] }) : null;
+    const loraScale = request.loraScale ?? (modulation ? 1 : 0);
+    const txtIds = textIds(embeds.dims[1]!);
+    const guidance = new Float32Array(batch).fill(request.guidance);
+
+    const feeds: Record<string, TensorValue> = {
+      encoder_hidden_states: embeds,
+      pooled_projections: pooled,
+      guidance: { data: guidance, dims: [batch] },
+      txt_ids: { data: txtIds, dims: [txtIds.length / 3, 3] },
+    };
+    if (modulationFeed) feeds.modulation = modulationFeed;
+    if (transformer.hasInput('lora_scale')) feeds.lora_scale = { data: new Float32Array([loraScale]), dims: [1] };
+    const started = performance.now();
+    let callbackMs = 0;
+    const { onStep } = options;
+    const done = call * request.steps;
+    const result = await transformer.denoise(
+      { batch, latentChannels: m.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: m.scheduler },
+      feeds,
+      'velocity',
+      {
+        signal: options.signal,
+        wantsPreview: options.wantsPreview,
+        onStep: onStep
+          ? (step, steps, x0) => {
+            const before = performance.now();
+            onStep(done + step, calls * steps, x0);
+            callbackMs += performance.now() - before;
+          }
+          : undefined,
+      },
+    );
+    this.lastDenoise = {
+      batch,
+      steps: request.steps,
+      tokens: (height / f / 2) * (width / f / 2),
+      wallMs: performance.now() - started,
+      onnxMs: result.onnxMs.reduce((sum, ms) => sum + ms, 0),
+      callbackMs,
+      stepMs: result.stepMs,
+    };
+    return result.latent;
   }
 
   /** Decodes scaled latents [B,C,h,w] to NCHW images in [-1,1]. @throws Error from onnxruntime, naming the file. */

@@ -19,10 +19,10 @@ export interface ModelServiceOptions extends Omit<OnnxRuntimeOptions, 'device'>,
  * @throws Error when the device is not one of auto, cpu, cuda, webgpu.
  */
 export function createModelService(options: ModelServiceOptions): KontextPipeline {
-  const { repoDir, extraModelDirs = [], device, loadHashMaxBytes, vaePixelsPerCall, ...runtimeOptions } = options;
+  const { repoDir, extraModelDirs = [], device, loadHashMaxBytes, vaePixelsPerCall, transformerTokensPerCall, ...runtimeOptions } = options;
   const runtime = new OnnxRuntime({ ...runtimeOptions, device: (device ?? 'auto') as DeviceChoice });
   const registry = new BundleRegistry([path.join(repoDir, 'models'), ...extraModelDirs]);
-  return new KontextPipeline(registry, runtime, { loadHashMaxBytes, vaePixelsPerCall });
+  return new KontextPipeline(registry, runtime, { loadHashMaxBytes, vaePixelsPerCall, transformerTokensPerCall });
 }
 
 /** Extra model directories from an environment value (path-list separated, like PATH). */

@@ -266,6 +266,42 @@ test('Denoise output metadata: strengths per item, both strengths in the label w
   assert.deepEqual(progress.slice(0, 4), [1, 2, 3, 4], 'progress counts the steps of both references');
 });
 
+test('Denoise over the transformer token budget: the sweep splits into calls, one progress bar counts them all', async () => {
+  const { kontextDenoise } = await import('../../nodes/kontext/denoise.js');
+  const { makeLatent } = await import('../../nodes/kontext/sockets.js');
+  const { KontextPipeline } = await import('../../server/runtime/kontext-pipeline.js');
+  const text = await host.models.encodeText(await host.models.load('kontext-fixture'), 'make it night');
+  const tokensPerItem = 2 * (32 / 8 / 2) ** 2 + text.embeds.dims[1]!;
+  // Two strengths per transformer call, on the host's runtime and sessions.
+  const small = new KontextPipeline(host.models.registry, host.models.runtime, { transformerTokensPerCall: 2 * tokensPerItem });
+  const handle = await small.load('kontext-fixture');
+  const z = await small.encodeImage(handle, { data: new Float32Array(3 * 32 * 32).fill(0.1), dims: [1, 3, 32, 32] });
+  const model = { kind: 'KONTEXT_MODEL', name: 'kontext-fixture', handle };
+  const conditioning = { kind: 'CONDITIONING', model: 'kontext-fixture', text: 'make it night', pooled: text.pooled.data, pooledDim: text.pooled.dims[1], embeds: text.embeds.data, seqLen: text.embeds.dims[1], embedDim: text.embeds.dims[2] };
+  const reference = makeLatent('kontext-fixture', 1, z.dims[1]!, z.dims[2]!, z.dims[3]!, z.data, [{}]);
+  const strengths = [0, 0.25, 0.5, 0.75, 1];
+  const mod = await small.project(handle, strengths, text.pooled);
+  const modulation = { kind: 'MODULATION', model: 'kontext-fixture', strengths, data: mod.data, dim: mod.dims[1] };
+  const run = async (spacing: string, pipeline: unknown) => {
+    const progress: Array<[number, number]> = [];
+    const ctx = { signal: new AbortController().signal, progress: (v: number, m: number) => progress.push([v, m]), preview: () => {}, services: { ...host.services, models: pipeline } } as never;
+    const out = await kontextDenoise.run(ctx, { model, conditioning, reference, modulation, seed: 3, steps: 2, guidance: 2.5, spacing });
+    return { latent: (out as { outputs: Array<{ data: Float32Array; count: number }> }).outputs[0]!, progress };
+  };
+  const split = await run('as given', small);
+  const whole = await run('as given', host.models);
+  assert.equal(split.latent.count, 5);
+  let worst = 0;
+  for (let i = 0; i < whole.latent.data.length; i++) worst = Math.max(worst, Math.abs(split.latent.data[i]! - whole.latent.data[i]!));
+  assert.ok(worst <= 1e-6, `split and whole sweeps differ by ${worst}`);
+  // 5 strengths in calls of 2: 3 calls of 2 steps.
+  assert.deepEqual(split.progress, [1, 2, 3, 4, 5, 6].map((v) => [v, 6]));
+  assert.deepEqual(whole.progress, [[1, 2], [2, 2]]);
+  // Even change: the sweep (3 calls), then its 3 inner strengths again (2 calls), on one bar of 10 steps.
+  const even = await run('even change', small);
+  assert.deepEqual(even.progress, Array.from({ length: 10 }, (_, i) => [i + 1, 10]));
+});
+
 test('a chained sweep that would make too many images is refused before any work', async () => {
   const result = await execute(host, shippedPrompt(host, 'chained-edits.json', { '8.steps': 1, '15.steps': 1, '6.mode': 'sweep', '6.count': 9, '13.count': 8 }));
   assert.equal(result.status, 'error');

@@ -68,6 +68,25 @@ test('a batched sweep equals the same strengths run one at a time with the same 
   }
 });
 
+test('a batch over the transformer token budget runs in several calls with the same result and one progress count', async () => {
+  const tokens = 2 * (H / 8 / 2) * (W / 8 / 2) + text.embeds.dims[1]!;
+  const small = new KontextPipeline(new BundleRegistry([FIXTURE_DIR]), pipeline.runtime, { transformerTokensPerCall: 2 * tokens + 1 });
+  const smallHandle = await small.load(FIXTURE_NAME);
+  assert.equal(small.itemsPerDenoiseCall(smallHandle, request(null, [])), 2);
+  assert.equal(pipeline.itemsPerDenoiseCall(handle, request(null, [])), Math.floor(16384 / tokens), 'the default budget');
+  const strengths = [0, 0.25, 0.5, 0.75, 1];
+  const modulation = await pipeline.project(handle, strengths, text.pooled);
+  const whole = await pipeline.denoise(handle, request(modulation, strengths));
+  const seen: Array<[number, number, number]> = [];
+  const split = await small.denoise(smallHandle, request(modulation, strengths), { onStep: (i, n, x0) => void seen.push([i, n, x0!.dims[0]!]) });
+  assert.deepEqual(split.dims, whole.dims);
+  assert.ok(maxDiff(split.data, whole.data) <= 1e-6, `split and whole differ by ${maxDiff(split.data, whole.data)}`);
+  // Three calls (2 + 2 + 1 items) of 3 steps, counted as one run of 9 steps.
+  assert.deepEqual(seen, [[1, 9, 2], [2, 9, 2], [3, 9, 2], [4, 9, 2], [5, 9, 2], [6, 9, 2], [7, 9, 1], [8, 9, 1], [9, 9, 1]]);
+  assert.equal(small.timings().lastDenoise?.batch, 5);
+  assert.equal(small.timings().lastDenoise?.stepMs.length, 9);
+});
+
 test('the seed decides the noise: same seed same latent, another seed another latent', async () => {
   const modulation = await pipeline.project(handle, [0.5], text.pooled);
   const a = await pipeline.denoise(handle, request(modulation, [0.5], 11));
