@@ -72,7 +72,6 @@ function previewPump(ctx: NodeContext, pipeline: KontextPipeline, handle: Kontex
     make,
     (jpeg) => ctx.preview({ format: 'jpeg', data: jpeg }),
     (error) => console.warn(`[kontext] a denoise preview failed: ${(error as Error).message}`),
-    1000 / PREVIEWS_PER_SECOND,
   );
 }
 
@@ -203,7 +202,7 @@ export const kontextDenoise = defineNode({
             ctx.progress(before + step, total);
             if (x0) previews.offer(x0);
           },
-          wantsPreview: () => previews.wants(),
+          previewEveryMs: 1000 / PREVIEWS_PER_SECOND,
         },
       );
       done = before + stepsFor(itemStrengths.length || 1);

@@ -47,11 +47,11 @@ export interface DenoiseOptions {
   signal?: AbortSignal;
   /**
    * After each step, as its progress arrives from the onnxruntime thread; the loop does not wait for it. x0 (the
-   * predicted clean latent) comes every step, or only when wantsPreview last said yes.
+   * predicted clean latent) comes with every step, or with those `previewEveryMs` lets through.
    */
   onStep?: (step: number, steps: number, x0?: FloatTensor) => void;
-  /** Asked before the loop and after each onStep: whether the next step's x0 would be used. */
-  wantsPreview?: () => boolean;
+  /** Predict x0 at the first step and then at most once per this many ms (a small model's steps outrun any eye). */
+  previewEveryMs?: number;
 }
 
 /** Time per operation: wall clock and the part inside onnxruntime. */
@@ -339,7 +339,7 @@ export class KontextPipeline {
       'velocity',
       {
         signal: options.signal,
-        wantsPreview: options.wantsPreview,
+        previewEveryMs: options.previewEveryMs,
         onStep: onStep
           ? (step, steps, x0) => {
             const before = performance.now();

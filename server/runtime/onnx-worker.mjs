@@ -10,11 +10,10 @@
 //           { id, op: 'release', sessionId } -> { id }
 //           { op: 'exit' }: the thread stops once the requests it took before are answered (never inside a run)
 //           { id, op: 'denoise', sessionId, loop, feeds, output, previews, control } -> progress messages;
-//             previews: 'every step', 'when wanted' (see control[2]) or 'none'
+//             previews: null, or { everyMs }: x0 at the first step and then at most once per everyMs
 //             { id, progress: { step, steps, x0? } } after each step, then { id, latent, onnxMs, stepMs }
 //             (or { id, cancelled: true, onnxMs, stepMs } when stopped); control is an Int32Array on shared
-//             memory: [0] set to cancel, [1] the last step whose progress the main thread has taken, [2] set
-//             while the main thread would take an x0 preview (the loop predicts one only then, and clears it)
+//             memory: [0] set to cancel, [1] the last step whose progress the main thread has taken
 // A failure answers { id, error: message }.
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -31,7 +30,6 @@ let nextSessionId = 1;
 const MAX_UNACKNOWLEDGED = 2;
 const CANCELLED = 0;
 const ACKNOWLEDGED = 1;
-const PREVIEW_WANTED = 2;
 
 /**
  * The sampling loop is TypeScript shared with the rest of the runtime, read through tsx. Loading it takes about
@@ -126,6 +124,7 @@ async function denoise(request) {
   /** @type {number[]} */
   const stepMs = [];
   let stepStart = performance.now();
+  let lastPreview = -Infinity;
   try {
     const latent = await runDenoiseLoop(
       request.loop,
@@ -144,7 +143,13 @@ async function denoise(request) {
       },
       {
         signal: controller.signal,
-        wantsX0: () => request.previews === 'every step' || (request.previews === 'when wanted' && Atomics.exchange(control, PREVIEW_WANTED, 0) === 1),
+        wantsX0: () => {
+          if (!request.previews) return false;
+          const now = performance.now();
+          if (now - lastPreview < request.previews.everyMs) return false;
+          lastPreview = now;
+          return true;
+        },
         afterStep: () => {
           const now = performance.now();
           stepMs.push(now - stepStart);

@@ -138,19 +138,16 @@ export class ModelSession {
    */
   async denoise(loop: LoopRequest, feeds: Record<string, TensorValue>, output: string, watch: DenoiseWatch = {}): Promise<DenoiseResult> {
     const file = path.basename(this.modelPath);
-    const { signal, onStep, wantsPreview } = watch;
+    const { signal, onStep, previewEveryMs = 0 } = watch;
     signal?.throwIfAborted();
     if (!this.output(output)) throw new Error(`${file} has no output named '${output}'`);
     const { payload, transfer } = this.payloadOf(feeds, LOOP_INPUTS);
     const ref = loop.reference.data;
     // A view is cloned with its whole buffer: send only the reference's own values.
     if (ref.byteOffset !== 0 || ref.byteLength !== ref.buffer.byteLength) loop = { ...loop, reference: { data: ref.slice(), dims: loop.reference.dims } };
-    // Shared with the loop on the onnxruntime thread: [0] cancel, [1] the last step whose progress arrived here,
-    // [2] whether the next step should bring an x0 preview (when the caller paces them).
-    const control = new Int32Array(new SharedArrayBuffer(12));
-    const previews = !onStep ? 'none' : wantsPreview ? 'when wanted' : 'every step';
-    const askForPreview = () => Atomics.store(control, 2, wantsPreview?.() ? 1 : 0);
-    if (wantsPreview) askForPreview();
+    // Shared with the loop on the onnxruntime thread: [0] cancel, [1] the last step whose progress arrived here.
+    const control = new Int32Array(new SharedArrayBuffer(8));
+    const previews = onStep ? { everyMs: previewEveryMs } : null;
     const cancel = () => {
       Atomics.store(control, 0, 1);
       Atomics.notify(control, 1);
@@ -170,7 +167,6 @@ export class ModelSession {
             if (signal?.aborted || stepFailure) return;
             try {
               onStep?.(progress.step as number, progress.steps as number, progress.x0 as FloatTensor | undefined);
-              if (wantsPreview) askForPreview();
             } catch (error) {
               stepFailure = { error };
               cancel();
@@ -225,13 +221,13 @@ const LOOP_INPUTS: readonly string[] = ['hidden_states', 'timestep', 'img_ids'];
 /** Progress of a denoise on the onnxruntime thread, and a way to stop it. */
 export interface DenoiseWatch {
   signal?: AbortSignal;
-  /**
-   * After each step (1-based), with the predicted clean latent [K,C,h,w] (scaled): at every step, or, with
-   * wantsPreview, at the steps that follow its saying yes (it is asked at the start and after each onStep).
-   */
+  /** After each step (1-based), with the predicted clean latent [K,C,h,w] (scaled) when that step made one. */
   onStep?: (step: number, steps: number, x0?: FloatTensor) => void;
-  /** Whether a preview would be taken now; without it every step predicts x0. */
-  wantsPreview?: () => boolean;
+  /**
+   * x0 at the first step and then at most once per this many ms, timed on the onnxruntime thread (0: every
+   * step). A prediction costs a pass over the batch, an allocation and a hand-over.
+   */
+  previewEveryMs?: number;
 }
 
 export interface DenoiseResult {

@@ -56,23 +56,6 @@ test('close waits for the preview in progress (sent) and drops the waiting one; 
   assert.equal(errors.length, 1);
 });
 
-test('paced previews: offers within the interval wait, the newest is made once the interval has passed', async () => {
-  const made: number[] = [];
-  const pump = new PreviewPump(async (x0) => (made.push(x0.data[0]!), new Uint8Array([1])), () => {}, (error) => assert.fail(String(error)), 40);
-  pump.offer(tensor(1));
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  pump.offer(tensor(2));
-  pump.offer(tensor(3));
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.deepEqual(made, [1], 'offers inside the interval are not made at once');
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.deepEqual(made, [1], 'nor later by themselves: the next offer decides');
-  pump.offer(tensor(4));
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.deepEqual(made, [1, 4], 'the newest offer after the interval is made');
-  await pump.close();
-});
-
 test('a preview strip is a JPEG with the batch side by side', async () => {
   const k = 3;
   const [h, w] = [8, 6];

@@ -110,24 +110,19 @@ test('progress and x0 previews come every step; decode and preview give images i
   await assert.rejects(pipeline.decode(handle, { data: new Float32Array(8 * 4 * 6), dims: [1, 8, 4, 6] }), /Decode needs a latent \[B,16,h,w\] from 'kontext-fixture', got \[1,8,4,6\]/);
 });
 
-test('with wantsPreview, x0 comes only at steps after it said yes; progress still comes every step', async () => {
+test('with previewEveryMs, x0 comes at the first step and then at most once per interval; progress every step', async () => {
   const modulation = await pipeline.project(handle, [0.5], text.pooled);
-  const seen: Array<[number, boolean]> = [];
-  // Yes before the loop, then after every second step's progress: the loop may run ahead of the progress this
-  // thread has taken, so which later steps bring x0 is not fixed, but none comes without a yes before it.
-  let answers = 0;
-  let yes = 0;
-  const wantsPreview = () => {
-    const wanted = answers++ % 2 === 0;
-    if (wanted) yes++;
-    return wanted;
-  };
-  const steps = 8;
-  const latent = await pipeline.denoise(handle, { ...request(modulation, [0.5]), steps }, { onStep: (i, _n, x0) => void seen.push([i, x0 !== undefined]), wantsPreview });
-  assert.deepEqual(seen.map(([i]) => i), [1, 2, 3, 4, 5, 6, 7, 8]);
-  const withX0 = seen.filter(([, has]) => has).length;
-  assert.ok(seen[0]![1], 'the first step brings x0: the answer before the loop was yes');
-  assert.ok(withX0 >= 1 && withX0 <= yes && withX0 < steps, `${withX0} of ${steps} steps brought x0 after ${yes} yes answers`);
+  const steps = 40;
+  const paced: Array<[number, number | null]> = [];
+  const latent = await pipeline.denoise(handle, { ...request(modulation, [0.5]), steps }, {
+    onStep: (i, _n, x0) => void paced.push([i, x0 ? performance.now() : null]),
+    previewEveryMs: 1e6,
+  });
+  assert.deepEqual(paced.map(([i]) => i), Array.from({ length: steps }, (_, i) => i + 1));
+  assert.deepEqual(paced.filter(([, at]) => at !== null).map(([i]) => i), [1], 'an interval longer than the run: only the first step');
+  const every: number[] = [];
+  await pipeline.denoise(handle, { ...request(modulation, [0.5]), steps: 5 }, { onStep: (i, _n, x0) => void (x0 && every.push(i)), previewEveryMs: 0 });
+  assert.deepEqual(every, [1, 2, 3, 4, 5], 'interval 0: every step');
   const plain = await pipeline.denoise(handle, { ...request(modulation, [0.5]), steps });
   assert.deepEqual(latent.data, plain.data, 'previews do not change the result');
 });
