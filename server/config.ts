@@ -42,6 +42,8 @@ export interface ServerConfig {
   open: boolean;
   /** Seconds a graceful shutdown waits for the running prompt before checkpointing it back to the queue. */
   shutdownGraceSeconds: number;
+  /** Model bundles loaded right after start (main.ts), so the first edit does not wait for them. */
+  preload: string[];
   repoDir: string;
   limits: ServerLimits;
 }
@@ -56,6 +58,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxBatch: 64,
   maxPending: 100_000,
 };
+
+/** The bundle the shipped workflows use. */
+export const DEFAULT_BUNDLE = 'kontext-tiny';
 
 /** A bad flag or environment value; the message names it. */
 export class ConfigError extends Error {
@@ -76,6 +81,7 @@ export function makeConfig(overrides: Partial<Omit<ServerConfig, 'limits'>> & { 
     maxHistory: 10_000,
     open: false,
     shutdownGraceSeconds: 10,
+    preload: [DEFAULT_BUNDLE],
     repoDir: REPO_DIR,
     ...rest,
     limits: { ...DEFAULT_LIMITS, ...limits },
@@ -115,6 +121,7 @@ const FLAGS: Record<string, { env: string; kind: 'string' | 'int' | 'number' | '
   'max-history': { env: 'KONTINUOUS_MAX_HISTORY', kind: 'int' },
   open: { env: 'KONTINUOUS_OPEN', kind: 'bool' },
   'shutdown-grace': { env: 'KONTINUOUS_SHUTDOWN_GRACE', kind: 'number' },
+  preload: { env: 'KONTINUOUS_PRELOAD', kind: 'string' },
 };
 
 export const USAGE = `Usage: npm start -- [options]
@@ -127,7 +134,14 @@ export const USAGE = `Usage: npm start -- [options]
   --device D        auto | cpu | cuda | webgpu (default auto; KONTINUOUS_DEVICE)
   --max-history N   history entries kept (default 10000; KONTINUOUS_MAX_HISTORY)
   --open            open the editor in a browser
-  --shutdown-grace S  seconds SIGINT/SIGTERM waits for the running prompt before re-queueing it (default 10)`;
+  --shutdown-grace S  seconds SIGINT/SIGTERM waits for the running prompt before re-queueing it (default 10)
+  --preload B       model bundles to load at start, comma-separated, or none (default ${DEFAULT_BUNDLE}; KONTINUOUS_PRELOAD)`;
+
+/** "a, b" -> ['a', 'b']; "none" or nothing -> []. */
+function bundleList(raw: string): string[] {
+  const names = raw.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  return names.length === 1 && names[0]!.toLowerCase() === 'none' ? [] : names;
+}
 
 function convert(name: string, kind: string, raw: string): unknown {
   if (kind === 'string') return raw;
@@ -176,5 +190,6 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     ...(values['max-history'] !== undefined && { maxHistory: values['max-history'] as number }),
     ...(values.open !== undefined && { open: values.open as boolean }),
     ...(values['shutdown-grace'] !== undefined && { shutdownGraceSeconds: values['shutdown-grace'] as number }),
+    ...(values.preload !== undefined && { preload: bundleList(values.preload as string) }),
   });
 }

@@ -7,7 +7,7 @@ import { allNodes } from '../nodes/index.js';
 import { createServer } from './app.js';
 import { ConfigError, isLoopbackHost, parseConfig, REPO_DIR } from './config.js';
 import type { NodeDefinition } from './engine/node-definition.js';
-import { createModelService, modelDirsFromEnv } from './runtime/model-service.js';
+import { createModelService, modelDirsFromEnv, preloadBundles } from './runtime/model-service.js';
 import { bindBundleChoices } from '../nodes/kontext/bind-choices.js';
 import { seedSampleInputs } from './cli/sample-inputs.js';
 
@@ -64,10 +64,13 @@ async function main(): Promise<void> {
   console.log(`Data dir: ${config.dataDir} (pending prompts: ${pending})`);
   // Last, so a script that waits for this line has seen everything above it.
   console.log(`Kontinuous Studio listening on ${url}`);
-  // Start the onnxruntime thread and choose the device now, in the background: the first edit does not pay for it,
-  // and a device that cannot work is reported at start rather than at the first run.
+  // Start the onnxruntime thread, choose the device and load the --preload bundles now, in the background: the
+  // first edit does not pay for them, and a device or bundle that cannot work is reported at start.
   models.runtime.resolveProvider().then(
-    (provider) => console.log(`Models run on ${provider} (onnxruntime thread ready)`),
+    (provider) => {
+      console.log(`Models run on ${provider} (onnxruntime thread ready)`);
+      return preloadBundles(models, config.preload, { info: console.log, warn: console.warn });
+    },
     (error: Error) => console.warn(`Models cannot run yet: ${error.message}`),
   );
   if (config.open) {

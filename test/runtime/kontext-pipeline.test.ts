@@ -202,6 +202,20 @@ test('timings separate time inside onnxruntime from the rest', async () => {
   assert.ok(t.onnxTotalMs >= denoise.onnxMs + t.operations.project.onnxMs - 1e-6);
 });
 
+test('preloadBundles loads installed bundles once, ahead of use, and names the ones it cannot find', async () => {
+  const { preloadBundles } = await import('../../server/runtime/model-service.js');
+  const fresh = new KontextPipeline(new BundleRegistry([FIXTURE_DIR]), pipeline.runtime);
+  const info: string[] = [];
+  const warn: string[] = [];
+  await preloadBundles(fresh, [FIXTURE_NAME, 'flux-kontext'], { info: (m) => info.push(m), warn: (m) => warn.push(m) });
+  assert.equal(info.length, 1);
+  assert.match(info[0]!, new RegExp(`Model bundle '${FIXTURE_NAME}' loaded in \\d+ ms`));
+  assert.deepEqual(warn, [`Preload: no model bundle 'flux-kontext' (installed: ${FIXTURE_NAME})`]);
+  assert.equal(fresh.timings().operations.load.calls, 1);
+  await fresh.load(FIXTURE_NAME);
+  assert.equal(fresh.timings().operations.load.calls, 1, 'a prompt after the preload finds the bundle loaded');
+});
+
 test('the models service searches models/ and extra directories, and releases bundles', async () => {
   const service = createModelService({ repoDir: '/nonexistent-repo', extraModelDirs: [FIXTURE_DIR], device: 'cpu', log: () => {} });
   assert.deepEqual(service.bundleNames(), [FIXTURE_NAME]);

@@ -88,5 +88,9 @@ describe('configuration', () => {
     assert.throws(() => parseConfig(['--port', '70000'], {}), /port 70000/);
     assert.throws(() => parseConfig(['--bogus'], {}), /unknown option "--bogus"/);
     assert.throws(() => parseConfig(['--token', 'short'], {}), /at least 8/);
+    assert.deepEqual(parseConfig([], {}).preload, ['kontext-tiny'], 'the shipped workflows\' bundle loads at start');
+    assert.deepEqual(parseConfig(['--preload', 'none'], {}).preload, []);
+    assert.deepEqual(parseConfig(['--preload=a, b'], {}).preload, ['a', 'b']);
+    assert.deepEqual(parseConfig([], { KONTINUOUS_PRELOAD: 'flux-kontext' }).preload, ['flux-kontext']);
   });
 });
