@@ -2,6 +2,7 @@
 // kontext-tiny is not installed, said loudly): cold and warm runs, a strength-only re-run, a batched sweep of 8
 // against 8 sequential runs, time per denoise step, the share of time outside onnxruntime, peak RSS. Results go
 // to BENCHMARKS.md under "## Edit" (replacing the table an earlier run wrote there, keeping what follows it).
+// `--breakdown` instead prints where a strength-only run's time outside onnxruntime goes, node by node.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,14 @@ const sweepPrompt = (host: EditHost, count: number, start: number, spacing = 'as
   shippedPrompt(host, 'kontinuous-edit.json', { ...(steps && { '8.steps': steps }), '6.mode': 'sweep', '6.start': start, '6.end': 1, '6.count': count, '8.spacing': spacing }, bundle);
 
 console.log(`bench:edit on ${bundle}${tinyInstalled ? '' : ' (kontext-tiny is not installed: figures are for the random-weight fixture)'}`);
+
+if (args.includes('--breakdown')) {
+  const { printBreakdown } = await import('./edit-breakdown.js');
+  const host = await editHost(extraDirs, {});
+  await printBreakdown(host, (strength) => base(host, { '6.value': strength.toFixed(3) }), repeats * 10);
+  await host.dispose();
+  process.exit(0);
+}
 
 /** Everything measured for one thread setting. */
 interface Samples {
