@@ -131,6 +131,18 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.deepEqual(strengths, [0, 0.3333, 0.6667, 1]);
     assert.equal(await page.locator('.kx-strip-cell').count(), 5, 'source plus four edits in the strip');
 
+    // The change curve: one point per frame, at its strength, rising from 0 to 1; a dot selects its frame.
+    await page.waitForFunction(() => window.kontinuous.shell.explorer.curvePoints !== null, undefined, { timeout: 10_000 });
+    const curve = await page.evaluate(() => window.kontinuous.shell.explorer.curvePoints as Array<{ strength: number; change: number }>);
+    assert.deepEqual(curve.map((p) => p.strength), strengths);
+    assert.equal(curve[0]!.change, 0);
+    assert.equal(curve.at(-1)!.change, 1);
+    for (let k = 1; k < curve.length; k++) assert.ok(curve[k]!.change >= curve[k - 1]!.change, `the curve falls at frame ${k}`);
+    assert.equal(await page.locator('.kx-curve-dot').count(), 4);
+    await page.locator('.kx-curve-dot').nth(1).click();
+    assert.match((await page.locator('.kx-explorer-label').textContent())!, /strength 0\.33/);
+    assert.equal(await page.locator('.kx-curve-dot.kx-selected').count(), 1);
+
     // The scrubber moves through the frames instantly.
     const scrubber = page.locator('.kx-explorer-scrubber');
     await scrubber.fill('2');
