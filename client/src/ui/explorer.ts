@@ -112,9 +112,10 @@ export class StrengthExplorer {
     );
     this.curveDots = points.map((p, i) => {
       const dot = svg('circle', { cx: x(p.strength), cy: y(p.change), r: 4.5, class: 'kx-curve-dot' });
+      const title = svg('title', {});
+      title.textContent = `s = ${p.strength.toFixed(2)}: ${Math.round(p.change * 100)}% of the change`;
+      dot.append(title);
       dot.addEventListener('click', () => this.show(i));
-      dot.append(svg('title', {}));
-      dot.firstChild!.textContent = `s = ${p.strength.toFixed(2)}: ${Math.round(p.change * 100)}% of the change`;
       return dot;
     });
     chart.append(...this.curveDots);
