@@ -50,10 +50,7 @@ export interface DenoiseOptions {
    * predicted clean latent) comes with every step, or with those `previewEveryMs` lets through.
    */
   onStep?: (step: number, steps: number, x0?: FloatTensor) => void;
-  /**
-   * Predict x0 at the first and the last step and, between them, at most once per this many ms (a small model's
-   * steps outrun any eye).
-   */
+  /** Predict x0 at the first step and then at most once per this many ms (a small model's steps outrun any eye). */
   previewEveryMs?: number;
 }
 

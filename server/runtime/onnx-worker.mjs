@@ -10,7 +10,7 @@
 //           { id, op: 'release', sessionId } -> { id }
 //           { op: 'exit' }: the thread stops once the requests it took before are answered (never inside a run)
 //           { id, op: 'denoise', sessionId, loop, feeds, output, previews, control } -> progress messages;
-//             previews: null, or { everyMs }: x0 at the first and last steps, between them at most once per everyMs
+//             previews: null, or { everyMs }: x0 at the first step and then at most once per everyMs
 //             { id, progress: { step, steps, x0? } } after each step, then { id, latent, onnxMs, stepMs }
 //             (or { id, cancelled: true, onnxMs, stepMs } when stopped); control is an Int32Array on shared
 //             memory: [0] set to cancel, [1] the last step whose progress the main thread has taken
@@ -143,11 +143,10 @@ async function denoise(request) {
       },
       {
         signal: controller.signal,
-        // The last step always brings one: the preview a node keeps showing after the run is then the final one.
-        wantsX0: (/** @type {number} */ step) => {
+        wantsX0: () => {
           if (!request.previews) return false;
           const now = performance.now();
-          if (step < request.loop.steps && now - lastPreview < request.previews.everyMs) return false;
+          if (now - lastPreview < request.previews.everyMs) return false;
           lastPreview = now;
           return true;
         },

@@ -224,8 +224,8 @@ export interface DenoiseWatch {
   /** After each step (1-based), with the predicted clean latent [K,C,h,w] (scaled) when that step made one. */
   onStep?: (step: number, steps: number, x0?: FloatTensor) => void;
   /**
-   * x0 at the first and the last step, and between them at most once per this many ms, timed on the onnxruntime
-   * thread (0: every step). A prediction costs a pass over the batch, an allocation and a hand-over.
+   * x0 at the first step and then at most once per this many ms, timed on the onnxruntime thread (0: every
+   * step). A prediction costs a pass over the batch, an allocation and a hand-over.
    */
   previewEveryMs?: number;
 }
