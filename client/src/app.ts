@@ -240,7 +240,10 @@ export class App {
     }, true);
     window.addEventListener('keyup', schedule);
     const graph = this.graph as LGraph & { onNodeAdded?: (n: LGraphNode) => void; onNodeRemoved?: () => void };
-    graph.onNodeAdded = schedule;
+    graph.onNodeAdded = (node) => {
+      refreshNodeState(node); // its id badge, which `--set <id>.<input>` and the API prompt use
+      schedule();
+    };
     graph.onNodeRemoved = schedule;
   }
 

@@ -77,7 +77,7 @@ describe('editor basics (chromium)', () => {
     assert.equal(result.opened, true);
     assert.equal(result.count, 3);
     assert.equal(result.hasErrors, true);
-    assert.deepEqual(result.badges, ['missing node type']);
+    assert.deepEqual(result.badges, ['#3', 'missing node type'], 'its id, then what is wrong');
     assert.deepEqual(Object.keys(result.prompt).sort(), ['1', '2'], 'the placeholder is left out of the prompt, the rest stays');
     assert.equal(result.prompt['2'].inputs.images[0], '1');
     // Saving again keeps the unknown node's data untouched.
@@ -164,8 +164,12 @@ describe('editor basics (chromium)', () => {
     await page.waitForFunction(() => document.querySelector('.litesearchbox .lite-search-item')?.textContent?.includes('Strength Grid'));
     await page.keyboard.press('Enter');
     await page.waitForFunction((n) => window.kontinuous.graph.nodes.length === n + 1, start);
-    const added = await page.evaluate(() => window.kontinuous.graph.nodes.at(-1).type);
-    assert.equal(added, 'StrengthGrid');
+    const added = await page.evaluate(() => {
+      const node = window.kontinuous.graph.nodes.at(-1);
+      return { type: node.type, id: node.id, badges: node.badges.map((b: { text: string }) => b.text) };
+    });
+    assert.equal(added.type, 'StrengthGrid');
+    assert.deepEqual(added.badges, [`#${added.id}`], 'a new node shows its id (what the API prompt and --set call it)');
 
     // Copy and paste the selected node with the keyboard.
     await page.evaluate(() => {

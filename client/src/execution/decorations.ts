@@ -1,12 +1,14 @@
 // How execution state shows on nodes: a green outline on the running node (with litegraph's progress bar), a
 // "cached" badge, and for errors a red outline, an error badge and the message itself drawn under the node.
+// Every node also carries its id (#6), the name prompts and the CLI use for it.
 import { LGraphBadge, type LGraphCanvas, type LGraphNode } from '../litegraph-adapter.js';
 import { viewOf } from '../node-state.js';
 
 /** Rebuilds a node's badges and outline from its view state. */
 export function refreshNodeState(node: LGraphNode): void {
   const view = viewOf(node);
-  const badges: LGraphBadge[] = [];
+  // The node's id, as the API prompt, the CLI's `--set <id>.<input>` and the server's error messages name it.
+  const badges: LGraphBadge[] = [new LGraphBadge({ text: `#${node.id}`, bgColor: '#262b33', fgColor: '#8b949e' })];
   if (view.missingType) badges.push(new LGraphBadge({ text: 'missing node type', bgColor: '#b62324', fgColor: '#fff' }));
   else if (view.error) badges.push(new LGraphBadge({ text: '⚠ error', bgColor: '#b62324', fgColor: '#fff' }));
   if (view.live) badges.push(new LGraphBadge({ text: '● LIVE', bgColor: '#1f6f3f', fgColor: '#d2ffd9' }));
