@@ -3,7 +3,6 @@
 // separate time inside onnxruntime from the rest.
 import path from 'node:path';
 import { fromScaledLatent, toScaledLatent } from '../../nodes/kontext/math/vae.js';
-import { textIds } from '../../nodes/kontext/math/position-ids.js';
 import { bundleResolutions, type Resolution } from '../../nodes/kontext/math/resolution.js';
 import { concatBatch, repeatBatch, sliceBatch, type FloatTensor } from '../../nodes/kontext/math/tensor.js';
 import { projectorStrength } from '../../nodes/kontext/math/strength-curve.js';
@@ -12,6 +11,9 @@ import { checkBundle, type BundleCheck, type CheckOptions } from './bundle-check
 import type { BundleManifest, FileRole } from './manifest-schema.js';
 import type { ModelSession, OnnxRuntime, TensorValue } from './onnx.js';
 import { BundleTokenizer } from './tokenizer.js';
+import { denoiseInCalls, itemsPerCall, type DenoiseOptions, type DenoiseRequest, type DenoiseTiming } from './kontext-denoise.js';
+
+export type { DenoiseOptions, DenoiseRequest, DenoiseTiming } from './kontext-denoise.js';
 
 /** A loaded bundle: what nodes hold on the KONTEXT_MODEL socket. */
 export interface KontextHandle {
@@ -28,32 +30,6 @@ export interface TextEncoding {
   text: string;
 }
 
-export interface DenoiseRequest {
-  text: { pooled: FloatTensor; embeds: FloatTensor };
-  /** Scaled reference latent [1,C,h',w'] or one per item [K,C,h',w']. */
-  refLatent: FloatTensor;
-  /** Projector output [K,M]; null for a plain Kontext edit (zero modulation, LoRA off unless loraScale says). */
-  modulation: FloatTensor | null;
-  strengths: number[];
-  seed: number | bigint;
-  steps: number;
-  guidance: number;
-  width: number;
-  height: number;
-  loraScale?: number;
-}
-
-export interface DenoiseOptions {
-  signal?: AbortSignal;
-  /**
-   * After each step, as its progress arrives from the onnxruntime thread; the loop does not wait for it. x0 (the
-   * predicted clean latent) comes with every step, or with those `previewEveryMs` lets through.
-   */
-  onStep?: (step: number, steps: number, x0?: FloatTensor) => void;
-  /** Predict x0 at the first step and then at most once per this many ms (a small model's steps outrun any eye). */
-  previewEveryMs?: number;
-}
-
 /** Time per operation: wall clock and the part inside onnxruntime. */
 export interface OperationTiming {
   calls: number;
@@ -63,19 +39,6 @@ export interface OperationTiming {
 
 export type Operation = 'load' | 'encodeText' | 'encodeImage' | 'project' | 'denoise' | 'decode' | 'previewDecode';
 
-/** The last denoise in detail (benchmarks report time per step and the share outside onnxruntime). */
-export interface DenoiseTiming {
-  batch: number;
-  steps: number;
-  tokens: number;
-  wallMs: number;
-  /** Time inside the transformer's onnxruntime runs (other sessions running beside it are not counted). */
-  onnxMs: number;
-  /** Time spent in the caller's onStep on the main thread (the loop runs on meanwhile). */
-  callbackMs: number;
-  stepMs: number[];
-}
-
 export interface PipelineOptions {
   /** Files larger than this are not hashed when a bundle loads (the `models` check hashes everything). */
   loadHashMaxBytes?: number;
@@ -84,9 +47,6 @@ export interface PipelineOptions {
   /** Most tokens (items x tokens per item) in one transformer call of a denoise (bounds memory for big sweeps). */
   transformerTokensPerCall?: number;
 }
-
-/** 16,384 tokens: a 1024x1024 Kontext edit (8,704 tokens an item) runs one strength per call, 512x512 six. */
-const DEFAULT_TRANSFORMER_TOKENS_PER_CALL = 16384;
 
 interface LoadedBundle extends KontextHandle {
   tokenizers: { clip?: BundleTokenizer; t5?: BundleTokenizer };
@@ -253,112 +213,15 @@ export class KontextPipeline {
       if (!Number.isInteger(request.steps) || request.steps < 1) throw new Error(`steps must be a positive integer, got ${request.steps}`);
       const transformer = await this.runtime.load(bundleFile(handle, 'transformer')!);
       if (modulation && !transformer.hasInput('modulation')) throw new Error(handle.check.strengthControlMessage ?? `model bundle '${handle.name}' has no strength control`);
-      const batch = modulation ? modulation.dims[0]! : Math.max(1, request.strengths.length);
-      if (modulation && request.strengths.length > 0 && request.strengths.length !== batch) {
-        throw new Error(`${request.strengths.length} strengths but the modulation has ${batch} rows`);
-      }
-      const perCall = this.itemsPerDenoiseCall(handle, request);
-      const calls = Math.ceil(batch / perCall);
-      if (calls === 1) return this.denoiseCall(handle, transformer, request, batch, options, { call: 0, calls });
-      const parts: FloatTensor[] = [];
-      const timings: DenoiseTiming[] = [];
-      for (let call = 0; call < calls; call++) {
-        const start = call * perCall;
-        const end = Math.min(batch, start + perCall);
-        const ownRows = (t: FloatTensor) => (t.dims[0] === batch ? sliceBatch(t, start, end) : t);
-        const part: DenoiseRequest = {
-          ...request,
-          modulation: modulation && sliceBatch(modulation, start, end),
-          strengths: request.strengths.slice(start, end),
-          refLatent: ownRows(request.refLatent),
-          text: { ...request.text, embeds: ownRows(request.text.embeds), pooled: ownRows(request.text.pooled) },
-        };
-        parts.push(await this.denoiseCall(handle, transformer, part, end - start, options, { call, calls }));
-        timings.push(this.lastDenoise!);
-      }
-      this.lastDenoise = {
-        ...timings[0]!,
-        batch,
-        wallMs: timings.reduce((sum, t) => sum + t.wallMs, 0),
-        onnxMs: timings.reduce((sum, t) => sum + t.onnxMs, 0),
-        callbackMs: timings.reduce((sum, t) => sum + t.callbackMs, 0),
-        stepMs: timings.flatMap((t) => t.stepMs),
-      };
-      return concatBatch(parts);
+      const { latent, timing } = await denoiseInCalls(handle.manifest, transformer, request, this.itemsPerDenoiseCall(handle, request), options);
+      this.lastDenoise = timing;
+      return latent;
     });
   }
 
-  /**
-   * Items one transformer call takes for this request's size: its activations grow with items x tokens (target,
-   * reference and text; attention with the square of them), so a sweep on a full-size model at 1024x1024 (8,704
-   * tokens) goes one strength per call, while kontext-tiny's 160 tokens never need splitting.
-   */
+  /** Items one transformer call takes for this request's size (see `itemsPerCall`). */
   itemsPerDenoiseCall(handle: KontextHandle, request: Pick<DenoiseRequest, 'width' | 'height' | 'refLatent' | 'text'>): number {
-    const f = handle.manifest.vae.downscale;
-    const [, , refH = 0, refW = 0] = request.refLatent.dims;
-    const tokens = (request.height / f / 2) * (request.width / f / 2) + (refH / 2) * (refW / 2) + (request.text.embeds.dims[1] ?? 0);
-    return Math.max(1, Math.floor((this.options.transformerTokensPerCall ?? DEFAULT_TRANSFORMER_TOKENS_PER_CALL) / tokens));
-  }
-
-  /** One transformer call's sampling loop over `batch` items; progress counts as step `call * steps + step`. */
-  private async denoiseCall(
-    handle: KontextHandle,
-    transformer: ModelSession,
-    request: DenoiseRequest,
-    batch: number,
-    options: DenoiseOptions,
-    { call, calls }: { call: number; calls: number },
-  ): Promise<FloatTensor> {
-    const m = handle.manifest;
-    const f = m.vae.downscale;
-    const { width, height, modulation } = request;
-    const takesModulation = transformer.hasInput('modulation');
-    const perItem = (t: FloatTensor) => (t.dims[0] === batch ? t : repeatBatch(t, batch));
-    const embeds = perItem(request.text.embeds);
-    const pooled = perItem(request.text.pooled);
-    const modulationFeed = takesModulation ? (modulation ?? { data: new Float32Array(batch * m.dims.modulation_dim), dims: [batch, m.dims.modulation_dim] }) : null;
-    const loraScale = request.loraScale ?? (modulation ? 1 : 0);
-    const txtIds = textIds(embeds.dims[1]!);
-    const guidance = new Float32Array(batch).fill(request.guidance);
-
-    const feeds: Record<string, TensorValue> = {
-      encoder_hidden_states: embeds,
-      pooled_projections: pooled,
-      guidance: { data: guidance, dims: [batch] },
-      txt_ids: { data: txtIds, dims: [txtIds.length / 3, 3] },
-    };
-    if (modulationFeed) feeds.modulation = modulationFeed;
-    if (transformer.hasInput('lora_scale')) feeds.lora_scale = { data: new Float32Array([loraScale]), dims: [1] };
-    const started = performance.now();
-    let callbackMs = 0;
-    const { onStep } = options;
-    const done = call * request.steps;
-    const result = await transformer.denoise(
-      { batch, latentChannels: m.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: m.scheduler },
-      feeds,
-      'velocity',
-      {
-        signal: options.signal,
-        previewEveryMs: options.previewEveryMs,
-        onStep: onStep
-          ? (step, steps, x0) => {
-            const before = performance.now();
-            onStep(done + step, calls * steps, x0);
-            callbackMs += performance.now() - before;
-          }
-          : undefined,
-      },
-    );
-    this.lastDenoise = {
-      batch,
-      steps: request.steps,
-      tokens: (height / f / 2) * (width / f / 2),
-      wallMs: performance.now() - started,
-      onnxMs: result.onnxMs.reduce((sum, ms) => sum + ms, 0),
-      callbackMs,
-      stepMs: result.stepMs,
-    };
-    return result.latent;
+    return itemsPerCall(handle.manifest, request, this.options.transformerTokensPerCall);
   }
 
   /** Decodes scaled latents [B,C,h,w] to NCHW images in [-1,1]. @throws Error from onnxruntime, naming the file. */
