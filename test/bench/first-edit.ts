@@ -1,17 +1,17 @@
 // `npm run bench:first-edit`: how long the first edit takes after the server starts, with the default bundle
-// loaded at start (`--preload`, the default) and without (`--preload none`). Each run starts server/main.ts as
-// `npm start` does (fresh data dir, free port), waits for its log to say the models are ready (the preload's
-// line, or the onnxruntime thread's with `--preload none`), then POSTs the default workflow's API prompt and
-// polls /history until it completes; then a strength-only prompt and one with a new instruction. The two
-// settings take turns; --runs N (default 3) starts N servers each. Prints the times and their medians.
-import { spawn } from 'node:child_process';
+// loaded at start (`--preload`, the default) and without (`KONTINUOUS_PRELOAD=none`). Each run starts the server
+// as `npm start` does, through the browser tests' harness (fresh data dir, free port), and waits for its log to
+// say the models are ready (the preload's line, or the onnxruntime thread's without it). Then it POSTs the
+// default workflow's API prompt and polls /history until it completes; then a strength-only prompt and one with
+// a new instruction. The two settings take turns; --runs N (default 3) starts N servers each. Prints the times
+// and their medians.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_DIR } from '../../server/config.js';
 import { loadInput } from '../../server/cli/load-input.js';
 import type { Prompt } from '../../server/engine/index.js';
-import { serverNodeArgs } from '../start-command.js';
+import { startProductServer, type ProductServer } from '../e2e/harness.js';
 import { editHost } from '../kontext/edit-host.js';
 
 const args = process.argv.slice(2);
@@ -27,27 +27,12 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function startServer(preload: boolean): Promise<{ url: string; stop: () => Promise<void>; dataDir: string }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontinuous-first-'));
-  const child = spawn(process.execPath, [...serverNodeArgs(), '--port', '0', '--data-dir', dataDir, ...(preload ? [] : ['--preload', 'none'])], {
-    cwd: REPO_DIR,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** The server as `npm start` runs it; resolves once its log says the models are ready. */
+async function startServer(preload: boolean): Promise<ProductServer> {
+  const server = await startProductServer({ env: { KONTINUOUS_PRELOAD: preload ? '' : 'none' } });
   const ready = preload ? /Model bundle '\S+' loaded in/ : /onnxruntime thread ready/;
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const listening = /listening on (http:\/\/\S+?)\/?\s/.exec(out);
-      if (listening && ready.test(out)) resolve(listening[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}:\n${out}`)));
-  });
-  const stop = () => new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-  return { url, stop, dataDir };
+  while (!ready.test(server.log.join(''))) await new Promise((resolve) => setTimeout(resolve, 5));
+  return server;
 }
 
 async function timePrompt(url: string, body: Prompt): Promise<number> {
