@@ -5,16 +5,17 @@ import { LGraph, configureLiteGraph, createCanvas, customiseNodeMenu, frameNodes
 import { ApiClient, ApiError, type ObjectInfo, type PromptRejection } from './api.js';
 import { ServerConnection, type ConnectionState } from './connection.js';
 import { registerNodeClasses, widgetsOf } from './node-classes.js';
-import { carryViews, viewOf, viewsById, type NodeView } from './node-state.js';
+import { viewOf, type NodeView } from './node-state.js';
 import { RunTracker } from './execution/tracker.js';
 import { installErrorOverlay, refreshNodeState } from './execution/decorations.js';
 import { graphToPrompt } from './workflow/to-prompt.js';
 import { encodeShareFragment } from './workflow/share-link.js';
 import { registerVirtualNodes } from './workflow/virtual-nodes.js';
 import { isApiPrompt, loadPromptInto } from './workflow/from-prompt.js';
-import { loadWorkflowInto, markPlaceholders, serialiseGraph, type Workflow } from './workflow/load.js';
+import { loadWorkflowInto, serialiseGraph, type Workflow } from './workflow/load.js';
 import { WorkflowTabs } from './state/tabs.js';
 import { snapshotOf } from './state/undo.js';
+import { ChangeTracking } from './state/change-tracking.js';
 import { applySeedControls } from './widgets/create-widgets.js';
 import { LiveStrength } from './strength/live.js';
 import { isStrengthNode } from './strength/strengths.js';
@@ -53,9 +54,8 @@ export class App {
   objectInfo: ObjectInfo = {};
   events: AppEvents = {};
   connectionState: ConnectionState = 'connecting';
-  private checkpointPending = false;
-  private pointerDown = false;
-  private restoring = false;
+  /** Undo snapshots and autosave; the undo/redo/checkpoint methods below hand over to it. */
+  private readonly changes = new ChangeTracking(this, () => this.markLiveNodes());
   /** Runs this page queued, gathered for the strength explorer. */
   private readonly sweeps = new SweepCollector();
 
@@ -93,7 +93,7 @@ export class App {
       { content: node.mode === 4 ? 'Stop bypassing (Ctrl+B)' : 'Bypass (Ctrl+B)', callback: () => this.toggleMode([node], 4) },
       { content: node.mode === 2 ? 'Unmute (Ctrl+M)' : 'Mute (Ctrl+M)', callback: () => this.toggleMode([node], 2) },
     ]);
-    this.installChangeTracking();
+    this.changes.install();
     // Animated outputs (Strength Animation) play on the canvas: redraw about 12 times a second while one is shown.
     setInterval(() => {
       if (this.graph.nodes.some((n) => viewOf(n).animated && viewOf(n).imageElements.length)) this.canvas.setDirty(true, false);
@@ -171,8 +171,7 @@ export class App {
   showTab(index: number, fitView: boolean): void {
     const tab = this.tabs.select(index);
     if (!tab) return;
-    this.restoring = true;
-    try {
+    this.changes.whileRestoring(() => {
       const missing = loadWorkflowInto(this.graph, tab.workflow);
       if (missing.length) toast(`Missing node types shown as placeholders: ${missing.join(', ')}. The rest of the graph works.`, 'error');
       for (const node of this.graph.nodes) refreshNodeState(node);
@@ -185,9 +184,7 @@ export class App {
         this.canvas.ds.offset = [...ds.offset] as [number, number];
       }
       tab.history.reset(snapshotOf(serialiseGraph(this.graph)));
-    } finally {
-      this.restoring = false;
-    }
+    });
     this.canvas.setDirty(true, true);
     this.events.tabsChanged?.();
   }
@@ -226,26 +223,7 @@ export class App {
     if (typeof error === 'string') toast(error, 'error');
   }
 
-  // --- change tracking: undo snapshots and autosave ------------------------------------------------------------
-
-  private installChangeTracking(): void {
-    const el = this.canvas.canvas;
-    const schedule = () => this.scheduleCheckpoint();
-    // A drag (a slider, a node) is one undo step: checkpoints wait for the pointer to come up.
-    // (Capture phase: litegraph stops these events from reaching later listeners.)
-    el.addEventListener('pointerdown', () => (this.pointerDown = true), true);
-    window.addEventListener('pointerup', () => {
-      this.pointerDown = false;
-      schedule();
-    }, true);
-    window.addEventListener('keyup', schedule);
-    const graph = this.graph as LGraph & { onNodeAdded?: (n: LGraphNode) => void; onNodeRemoved?: () => void };
-    graph.onNodeAdded = (node) => {
-      refreshNodeState(node); // its id badge, which `--set <id>.<input>` and the API prompt use
-      schedule();
-    };
-    graph.onNodeRemoved = schedule;
-  }
+  // --- change tracking: undo snapshots and autosave (state/change-tracking.ts) ---------------------------------
 
   /** A widget or a file changed on a node: checkpoint, and run live if it is a strength node. */
   nodeChanged(node: LGraphNode): void {
@@ -255,58 +233,20 @@ export class App {
 
   /** Records an undo step (and autosaves) after the current gesture, once. */
   scheduleCheckpoint(): void {
-    if (this.checkpointPending || this.restoring || this.pointerDown) return;
-    this.checkpointPending = true;
-    requestAnimationFrame(() => {
-      this.checkpointPending = false;
-      this.checkpoint();
-    });
+    this.changes.schedule();
   }
 
   /** Records an undo step now if the graph changed; returns whether it did. */
   checkpoint(): boolean {
-    const tab = this.tabs.current;
-    if (!tab || this.restoring) return false;
-    const workflow = this.workflow();
-    const changed = tab.history.checkpoint(snapshotOf(workflow));
-    this.tabs.update(workflow, changed);
-    if (changed) this.events.tabsChanged?.();
-    return changed;
+    return this.changes.checkpoint();
   }
 
   undo(): boolean {
-    const state = this.tabs.current?.history.undo();
-    if (!state) return false;
-    this.restore(state);
-    return true;
+    return this.changes.undo();
   }
 
   redo(): boolean {
-    const state = this.tabs.current?.history.redo();
-    if (!state) return false;
-    this.restore(state);
-    return true;
-  }
-
-  private restore(state: string): void {
-    this.restoring = true;
-    try {
-      const views = viewsById(this.graph.nodes);
-      const ds = { scale: this.canvas.ds.scale, offset: [...this.canvas.ds.offset] };
-      this.graph.clear();
-      this.graph.configure(JSON.parse(state));
-      markPlaceholders(this.graph);
-      carryViews(views, this.graph.nodes);
-      for (const node of this.graph.nodes) refreshNodeState(node);
-      this.markLiveNodes();
-      this.canvas.ds.scale = ds.scale;
-      this.canvas.ds.offset = ds.offset as [number, number];
-      this.tabs.update(this.workflow(), true);
-    } finally {
-      this.restoring = false;
-    }
-    this.canvas.setDirty(true, true);
-    this.events.tabsChanged?.();
+    return this.changes.redo();
   }
 
   // --- running ------------------------------------------------------------------------------------------------
