@@ -1,12 +1,18 @@
-// `npm run bench:edit -- --breakdown [--repeats N]`: where a strength-only run's time outside onnxruntime goes,
-// node by node. Each run's nodes are timed from the engine's `executing` events; the Kontext nodes' onnxruntime
+// `npm run bench:edit -- --breakdown [warm] [--repeats N]`: where a strength-only run's (or, with `warm`, a whole
+// run's: output cache cleared before each) time outside onnxruntime goes, node by node. Each run's nodes are timed from the engine's `executing` events; the Kontext nodes' onnxruntime
 // time comes from the pipeline's timings. Prints medians over the runs (the first 5 are dropped as warm-up).
 import { randomUUID } from 'node:crypto';
 import { validatePrompt, type Prompt } from '../../server/engine/index.js';
 import type { EditHost } from '../kontext/edit-host.js';
 import type { Operation } from '../../server/runtime/kontext-pipeline.js';
 
-const OPERATION_OF: Record<string, Operation> = { KontextProjector: 'project', KontextDenoise: 'denoise', KontextDecode: 'decode' };
+const OPERATION_OF: Record<string, Operation> = {
+  KontextTextEncode: 'encodeText',
+  KontextImageEncode: 'encodeImage',
+  KontextProjector: 'project',
+  KontextDenoise: 'denoise',
+  KontextDecode: 'decode',
+};
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -14,8 +20,11 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Runs `runs` strength-only re-runs (strength `0.2 + 0.013 i`) and prints the per-node table. */
-export async function printBreakdown(host: EditHost, promptAt: (strength: number) => Prompt, runs: number): Promise<void> {
+/**
+ * Runs `runs` runs at strength `0.2 + 0.013 i` and prints the per-node table: strength-only re-runs, or whole
+ * runs when `warm` (the output cache cleared before each, sessions kept).
+ */
+export async function printBreakdown(host: EditHost, promptAt: (strength: number) => Prompt, runs: number, warm = false): Promise<void> {
   const rows = new Map<string, { wall: number[]; onnx: number[] }>();
   const totals = { wall: [] as number[], onnx: [] as number[] };
   const row = (name: string) => rows.get(name) ?? rows.set(name, { wall: [], onnx: [] }).get(name)!;
@@ -23,6 +32,7 @@ export async function printBreakdown(host: EditHost, promptAt: (strength: number
     const prompt = promptAt(0.2 + 0.013 * (i % 50));
     const validation = await validatePrompt(prompt, host.registry, host.services);
     if (!validation.ok) throw new Error(`invalid prompt: ${JSON.stringify(validation.error ?? validation.node_errors)}`);
+    if (warm) host.executor.cache.clear();
     host.models.resetTimings();
     const walls = new Map<string, number>();
     let current = '(engine, before the first node)';
@@ -51,7 +61,7 @@ export async function printBreakdown(host: EditHost, promptAt: (strength: number
     totals.wall.push(wall);
     totals.onnx.push(timings.onnxTotalMs - timings.operations.previewDecode.onnxMs);
   }
-  console.log(`strength-only runs: ${runs} (medians, ms)`);
+  console.log(`${warm ? 'warm runs (output cache cleared)' : 'strength-only runs'}: ${runs} (medians, ms)`);
   console.log('| part | wall | in onnxruntime | outside |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const [name, r] of rows) {

@@ -2,7 +2,7 @@
 // kontext-tiny is not installed, said loudly): cold and warm runs, a strength-only re-run, a batched sweep of 8
 // against 8 sequential runs, time per denoise step, the share of time outside onnxruntime, peak RSS. Results go
 // to BENCHMARKS.md under "## Edit" (replacing the table an earlier run wrote there, keeping what follows it).
-// `--breakdown` instead prints where a strength-only run's time outside onnxruntime goes, node by node.
+// `--breakdown [warm]` instead prints where a strength-only (or warm) run's time outside onnxruntime goes, node by node.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,7 +70,8 @@ console.log(`bench:edit on ${bundle}${tinyInstalled ? '' : ' (kontext-tiny is no
 if (args.includes('--breakdown')) {
   const { printBreakdown } = await import('./edit-breakdown.js');
   const host = await editHost(extraDirs, {});
-  await printBreakdown(host, (strength) => base(host, { '6.value': strength.toFixed(3) }), repeats * 10);
+  const warm = args[args.indexOf('--breakdown') + 1] === 'warm';
+  await printBreakdown(host, (strength) => base(host, { '6.value': strength.toFixed(3) }), repeats * (warm ? 4 : 10), warm);
   await host.dispose();
   process.exit(0);
 }
