@@ -29,3 +29,16 @@ export function makeImageBatch(count: number, height: number, width: number, pix
   if (data.length !== size) throw new Error(`image data has ${data.length} values, expected ${count}x${height}x${width}x3 = ${size}`);
   return { kind: 'IMAGE', count, height, width, pixels: data, meta: meta ?? Array.from({ length: count }, () => ({})) };
 }
+
+/** Throws Error unless `value` is an object with the given socket kind (a wrong link or a stale workflow). */
+export function expectKind<T extends { kind: string }>(value: unknown, kind: T['kind'], input: string): T {
+  if (!value || typeof value !== 'object' || (value as { kind?: unknown }).kind !== kind) {
+    throw new Error(`input "${input}" expects a ${kind} value`);
+  }
+  return value as T;
+}
+
+/** Throws Error unless `value` is an IMAGE batch. */
+export function expectImage(value: unknown, input: string): ImageBatch {
+  return expectKind<ImageBatch>(value, 'IMAGE', input);
+}
