@@ -1,6 +1,7 @@
 // `npm run bench:edit -- --breakdown [warm] [--repeats N]`: where a strength-only run's (or, with `warm`, a whole
-// run's: output cache cleared before each) time outside onnxruntime goes, node by node. Each run's nodes are timed from the engine's `executing` events; the Kontext nodes' onnxruntime
-// time comes from the pipeline's timings. Prints medians over the runs (the first 5 are dropped as warm-up).
+// run's: output cache cleared before each) time outside onnxruntime goes, node by node. Each run's nodes are
+// timed from the engine's `executing` events; the Kontext nodes' onnxruntime time comes from the pipeline's
+// timings. Prints medians over the runs (the first 5 are dropped as warm-up).
 import { randomUUID } from 'node:crypto';
 import { validatePrompt, type Prompt } from '../../server/engine/index.js';
 import type { EditHost } from '../kontext/edit-host.js';

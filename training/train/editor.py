@@ -41,9 +41,8 @@ def stage_pool(stage, records, skip_drifted=True):
     Stage 2 takes them all: the paper's filtered set. Stage 1 learns the full edit from a sequence's last frame,
     so it skips sequences whose last frame is not the edit (`lpips_edit_inversion` > 0). In the synthetic data
     these are the 'drift' defect, whose frames blur and take a colour cast as they go. The paper's filter keeps
-    about half of them (it allows inversion distances up to 0.45-0.55), and they are about 4% of the kept
-    sequences, environment edits the largest share of them (22%). As stage-1 targets they show the editor a washed-out image
-    as the edit."""
+    about half of them (it allows inversion distances up to 0.45-0.55): about 4% of the kept sequences, environment
+    edits the largest share (22%). As stage-1 targets they would show the editor a washed-out image as the edit."""
     if stage != "stage1" or not skip_drifted:
         return torch.arange(len(records), dtype=torch.long)
     return torch.tensor([i for i, r in enumerate(records) if r.get("lpips_edit_inversion", 0.0) <= END_IS_EDIT],
