@@ -165,6 +165,20 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.match(download.suggestedFilename(), /^kontinuous-strength-\d\.\d\d\.png$/);
     const bytes = fs.readFileSync((await download.path())!);
     assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
+
+    // "Edit this frame" makes the chosen strength the input image: Load Image now holds it, uploaded.
+    const before = await page.evaluate(() => window.kontinuous.graph.findNodesByType('LoadImage')[0].widgets[0].value);
+    await page.getByRole('button', { name: 'Edit this frame' }).click();
+    await page.waitForFunction((was) => window.kontinuous.graph.findNodesByType('LoadImage')[0].widgets[0].value !== was, before, { timeout: 10_000 });
+    const input = await page.evaluate(async () => {
+      const { app, graph } = window.kontinuous;
+      const value = graph.findNodesByType('LoadImage')[0].widgets[0].value as string;
+      const response = await fetch(app.api.viewUrl({ filename: value, subfolder: '', type: 'input' }));
+      return { value, status: response.status, type: response.headers.get('content-type'), size: (await response.arrayBuffer()).byteLength };
+    });
+    assert.match(input.value, /^kontinuous-strength-\d\.\d\d.*\.png$/);
+    assert.deepEqual([input.status, input.type], [200, 'image/png']);
+    assert.equal(input.size, bytes.length, 'the frame itself, uploaded');
     assert.deepEqual(pageErrors(page), []);
   });
 

@@ -1,7 +1,7 @@
 // The strength explorer: after a sweep, every edit of the batch with its strength. A scrubber moves through them
 // instantly (all frames are preloaded), the change curve shows where along the strengths the edit happens, the
 // strip shows source and edits side by side as in the paper, the animation plays them back and forth, and any
-// frame can be saved.
+// frame can be saved or put into Load Image to be edited further.
 import type { ApiClient, ImageRef } from '../api.js';
 import { changeCurve, smallPixels, type CurvePoint } from '../strength/change-curve.js';
 import { download, h, replaceChildren } from './dom.js';
@@ -47,15 +47,17 @@ export class StrengthExplorer {
   private curveDots: SVGCircleElement[] = [];
   private readonly empty = h('p', { class: 'kx-muted' }, 'Run a sweep (Strength mode "sweep" or "list") and its edits appear here: scrub through strengths, compare them in a strip, play them as an animation, save any frame.');
 
-  constructor(private readonly api: ApiClient, private readonly onFilled?: () => void) {
+  /** `onEditFrame` receives the chosen frame as a PNG file, to become the graph's input image. */
+  constructor(private readonly api: ApiClient, private readonly onFilled?: () => void, private readonly onEditFrame?: (file: File) => void) {
     this.scrubber.addEventListener('input', () => this.show(Number(this.scrubber.value)));
     this.playButton.addEventListener('click', () => (this.timer ? this.stop() : this.play()));
     const save = h('button', { class: 'kx-button', onClick: () => void this.saveFrame() }, 'Save frame');
+    const edit = h('button', { class: 'kx-button', title: 'Put this frame into Load Image, to edit it further', onClick: () => void this.editFrame() }, 'Edit this frame');
     // Holding the button shows the source in place of the edit: the quickest way to judge a strength.
     const compare = h('button', { class: 'kx-button', title: 'Hold to see the source image' }, 'Hold: source');
     compare.addEventListener('pointerdown', () => this.run?.source && (this.main.src = this.api.viewUrl(this.run.source)));
     for (const end of ['pointerup', 'pointerleave'] as const) compare.addEventListener(end, () => this.show(this.index));
-    this.body.append(this.main, this.label, this.scrubber, h('div', { class: 'kx-row' }, this.playButton, compare, save), this.curve, h('h4', {}, 'Strip'), this.strip);
+    this.body.append(this.main, this.label, this.scrubber, h('div', { class: 'kx-row' }, this.playButton, compare, save, edit), this.curve, h('h4', {}, 'Strip'), this.strip);
     this.element = h('section', { class: 'kx-explorer' }, this.empty, this.body);
     this.body.hidden = true;
   }
@@ -159,13 +161,24 @@ export class StrengthExplorer {
     this.playButton.textContent = 'Play';
   }
 
+  /** The current frame as a PNG file named after its strength, or null before any sweep. */
+  private async frameFile(): Promise<File | null> {
+    const frame = this.run?.frames[this.index];
+    if (!frame) return null;
+    const blob = await (await fetch(this.api.viewUrl(frame.image))).blob();
+    const suffix = frame.strength == null ? String(this.index + 1) : frame.strength.toFixed(2);
+    return new File([blob], `kontinuous-strength-${suffix}.png`, { type: 'image/png' });
+  }
+
   /** Downloads the current frame, named after its strength. */
   async saveFrame(): Promise<void> {
-    const frame = this.run?.frames[this.index];
-    if (!frame) return;
-    const response = await fetch(this.api.viewUrl(frame.image));
-    const blob = await response.blob();
-    const suffix = frame.strength == null ? String(this.index + 1) : frame.strength.toFixed(2);
-    download(blob, `kontinuous-strength-${suffix}.png`);
+    const file = await this.frameFile();
+    if (file) download(file, file.name);
+  }
+
+  /** Hands the current frame on to become the input image (a chained edit from the chosen strength). */
+  async editFrame(): Promise<void> {
+    const file = await this.frameFile();
+    if (file) this.onEditFrame?.(file);
   }
 }

@@ -1,5 +1,6 @@
 // Workflows in and out of the editor as files: open and save JSON, drop a JSON or a PNG that carries a workflow,
-// drop or paste an image onto Load Image, export the API prompt, and share links.
+// drop or paste an image onto Load Image (or send it there from the strength explorer), export the API prompt,
+// and share links.
 import type { App } from '../app.js';
 import { readPngText } from '../../../server/engine/workflow/png-text.js';
 import { decodeShareFragment } from '../workflow/share-link.js';
@@ -49,6 +50,23 @@ function pasteTarget(app: App): UploadableNode | null {
   if (chosen) return chosen;
   const all = (app.graph.nodes as UploadableNode[]).filter((n) => n.uploadFile);
   return all.length === 1 ? all[0]! : null;
+}
+
+/** Puts an image (a frame from the strength explorer) into Load Image, as a paste would; returns whether it did. */
+export async function useAsInput(app: App, file: File): Promise<boolean> {
+  const node = pasteTarget(app);
+  if (!node?.uploadFile) {
+    toast('Select the Load Image node to put the frame into.', 'info');
+    return false;
+  }
+  try {
+    const name = await node.uploadFile(file);
+    toast(`"${name}" is now the input of Load Image #${node.id}: change the instruction and queue to edit it further.`, 'success');
+    return true;
+  } catch (error) {
+    toast(`Upload failed: ${(error as Error).message}`, 'error');
+    return false;
+  }
 }
 
 /** Handles files dropped on the canvas: images onto Load Image, workflows (JSON, PNG with one) anywhere. */

@@ -8,7 +8,7 @@ import { QueuePanel } from './queue-panel.js';
 import { HistoryPanel } from './history-panel.js';
 import { LibraryPanel } from './library-panel.js';
 import { StrengthExplorer } from './explorer.js';
-import { copyShareLink, exportApiPrompt, installFileHandlers, pickWorkflowFile, saveWorkflowFile } from './files.js';
+import { copyShareLink, exportApiPrompt, installFileHandlers, pickWorkflowFile, saveWorkflowFile, useAsInput } from './files.js';
 import { installTooltips } from './tooltips.js';
 
 type PanelName = 'queue' | 'history' | 'library' | 'explorer';
@@ -33,7 +33,7 @@ export function buildShell(app: App, root: HTMLElement, canvasElement: HTMLCanva
   const queuePanel = new QueuePanel(app.api);
   const historyPanel = new HistoryPanel(app.api, (workflow, name) => app.openWorkflow(workflow, name));
   const libraryPanel = new LibraryPanel(app.api, (workflow, name) => app.openWorkflow(workflow, name));
-  const explorer = new StrengthExplorer(app.api, () => showPanel('explorer'));
+  const explorer = new StrengthExplorer(app.api, () => showPanel('explorer'), (file) => void useAsInput(app, file));
   const panels: Record<PanelName, HTMLElement> = { queue: queuePanel.element, history: historyPanel.element, library: libraryPanel.element, explorer: explorer.element };
   const panelHost = h('div', { class: 'kx-panel-host' });
   const panelTabs = h('nav', { class: 'kx-panel-tabs' });
