@@ -5,7 +5,7 @@ import time
 from training.train import ckpt, memdata
 from training.train.editor import train_editor
 from training.train.parts import Parts
-from training.train.runtime import Logger, pick_device, set_cpu_threads
+from training.train.runtime import Logger, load_checkpoint, pick_device, set_cpu_threads
 
 PREVIOUS = {"stage1": "vae", "stage2": "stage1"}
 
@@ -22,6 +22,8 @@ def build_parser(stage, doc):
     ap.add_argument("--device", default=None)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--checkpoint-every-s", type=float, default=300)
+    ap.add_argument("--init", default=None, help="start from this checkpoint's weights (a shipped model, another "
+                    "run's stage) instead of the previous stage; the projector is kept, so stage 2 fine-tunes it")
     return ap
 
 
@@ -30,10 +32,17 @@ def run_stage(stage, args, **train_kwargs):
     set_cpu_threads(args.threads)
     device = pick_device(args.device)
     own = ckpt.load_stage(args.run, stage)
+    if own is not None and own.get("train_state") is None:
+        raise SystemExit(f"{ckpt.stage_path(args.run, stage)} has no resume state (a shipped checkpoint?): "
+                         f"pass it as --init to a fresh run folder")
     if own is not None:
         models = ckpt.models_from(own, use_raw=True)
         resume = own
         print(f"resuming {stage} at step {own['train_state']['step']}")
+    elif args.init:
+        models = ckpt.models_from(load_checkpoint(args.init))
+        resume = None
+        print(f"{stage} starts from the weights of {args.init}")
     else:
         prev = ckpt.load_stage(args.run, PREVIOUS[stage])
         if prev is None:
