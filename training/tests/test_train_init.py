@@ -27,9 +27,10 @@ def test_stage2_fine_tunes_from_init_weights_without_zeroing_the_projector(tmp_p
     run = str(tmp_path / "run")
     os.makedirs(run)
     assert stage2.main(["--data", data_dir, "--run", run, "--init", init, "--steps", "1", "--batch", "2",
-                        "--threads", "1"]) == 0
+                        "--threads", "1", "--warmup", "5", "--seed", "3"]) == 0
     out = load_checkpoint(ckpt.stage_path(run, "stage2"))
     assert out["train_state"]["step"] == 1
+    assert out["provenance"]["stage2"]["seed"] == 3 and out["provenance"]["stage2"]["warmup"] == 5
     w_init = shipped.projector.projector[6].weight
     w_out = out["projector"]["projector.6.weight"]
     assert w_out.abs().max() > 0.01, "the projector was zeroed: stage 2 restarted instead of fine-tuning"

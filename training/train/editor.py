@@ -95,7 +95,8 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
         models.provenance[stage] = {"steps": step, "seconds": round(spent + budget.elapsed(), 1),
                                     "device": str(device), "batch": batch, "lr": lr, "sequences": int(len(pool)),
                                     "left_out": int(len(data) - len(pool)),
-                                    "trainable_params": n_params, "ema_decay": ema_decay}
+                                    "trainable_params": n_params, "ema_decay": ema_decay,
+                                    "warmup": warmup, "seed": seed}
         if stage == "stage1":
             models.provenance[stage]["identity_fraction"] = identity_fraction
             models.provenance[stage]["skip_drifted"] = skip_drifted

@@ -22,6 +22,8 @@ def build_parser(stage, doc):
     ap.add_argument("--device", default=None)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--checkpoint-every-s", type=float, default=300)
+    ap.add_argument("--warmup", type=int, default=200, help="steps of linear learning-rate warm-up")
+    ap.add_argument("--seed", type=int, default=0, help="seeds the batches, noises and noise levels drawn")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (a shipped model, another "
                     "run's stage) instead of the previous stage; the projector is kept, so stage 2 fine-tunes it")
     return ap
@@ -63,6 +65,7 @@ def run_stage(stage, args, **train_kwargs):
     log = Logger(f"{args.run}/log.jsonl")
     train_editor(stage, parts, data, args.budget_s, args.steps, args.batch, args.lr, log,
                  on_checkpoint=lambda p: ckpt.save(args.run, stage, p),
-                 checkpoint_every_s=args.checkpoint_every_s, resume=resume, **train_kwargs)
+                 checkpoint_every_s=args.checkpoint_every_s, resume=resume, warmup=args.warmup, seed=args.seed,
+                 **train_kwargs)
     print(f"{stage} done -> {ckpt.stage_path(args.run, stage)}")
     return 0
