@@ -22,6 +22,8 @@ def build_parser(stage, doc):
     ap.add_argument("--device", default=None)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--checkpoint-every-s", type=float, default=300)
+    ap.add_argument("--no-latent-cache", action="store_true",
+                    help="encode every frame again instead of reading the latents kept beside the data")
     ap.add_argument("--warmup", type=int, default=200, help="steps of linear learning-rate warm-up")
     ap.add_argument("--seed", type=int, default=0, help="seeds the batches, noises and noise levels drawn")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (a shipped model, another "
@@ -56,12 +58,10 @@ def run_stage(stage, args, **train_kwargs):
             models.projector.zero_init_output()  # start exactly at the base editor's behaviour
     parts = Parts(models, device)
     t0 = time.time()
-    frames, records = memdata.load_split(f"{args.data}/train", args.limit)
-    data = memdata.encode_set(parts, frames, records)
-    del frames
+    data = memdata.load_encoded(parts, f"{args.data}/train", args.limit, cache=not args.no_latent_cache)
     if stage == "stage2":
         memdata.add_text_features(parts, data)
-    print(f"{len(data)} sequences encoded in {time.time() - t0:.0f} s")
+    print(f"{len(data)} sequences ready in {time.time() - t0:.0f} s")
     log = Logger(f"{args.run}/log.jsonl")
     train_editor(stage, parts, data, args.budget_s, args.steps, args.batch, args.lr, log,
                  on_checkpoint=lambda p: ckpt.save(args.run, stage, p),
