@@ -49,3 +49,24 @@ def test_a_checkpoint_without_resume_state_in_the_run_folder_is_refused(tmp_path
     shipped_checkpoint(ckpt.stage_path(run, "stage2"))
     with pytest.raises(SystemExit, match="no resume state.*--init"):
         stage2.main(["--data", data_dir, "--run", run, "--steps", "1"])
+
+
+def test_ship_takes_the_strength_control_from_another_checkpoint(tmp_path):
+    from training.train import ship
+    torch.manual_seed(2)
+    base, donor = fixture_models(), fixture_models()
+    torch.nn.init.normal_(donor.projector.projector[6].weight, std=0.05)
+    for p in donor.transformer.lora_parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    save_checkpoint(str(tmp_path / "base.pt"), ckpt.payload_of(base))
+    save_checkpoint(str(tmp_path / "donor.pt"), ckpt.payload_of(donor))
+    assert ship.main(["--checkpoint", str(tmp_path / "base.pt"), "--strength-from", str(tmp_path / "donor.pt"),
+                      "--out", str(tmp_path / "ship.pt")]) == 0
+    out = load_checkpoint(str(tmp_path / "ship.pt"))
+    assert all(torch.equal(v, donor.projector.state_dict()[k]) for k, v in out["projector"].items())
+    lora = [k for k in out["transformer"] if ship.is_lora(k)]
+    assert lora and len(lora) < len(out["transformer"])
+    for k, v in out["transformer"].items():
+        source = donor if ship.is_lora(k) else base
+        assert torch.equal(v, source.transformer.state_dict()[k]), k
+    assert "train_state" not in out and "strength_control_from" in out["provenance"]
