@@ -237,7 +237,9 @@ def tiny(vocab_size: int = 512) -> KontextConfig:
                                    lowercase=True),
         native_resolution=(128, 128),
         preferred=[(128, 128), (96, 160), (112, 144)],
-        default_steps=14,
+        # 8, not 14: through the product on the 300 held-out pairs, 8 steps scored as well as 14 (KL 0.108 against
+        # 0.111, the rest within a pair) in 8/14 of the time (models/kontext-tiny/MODEL_CARD.md, "Defaults").
+        default_steps=8,
         default_guidance=2.5,
         scheduler_base_seq_len=64,
         scheduler_max_seq_len=256,

@@ -1,5 +1,5 @@
 """Prepare a checkpoint for export: `python -m training.train.ship --checkpoint RUN/stage2.pt --out FILE
-[--strength-from CHECKPOINT] [--description TEXT]`. Drops the resume state and sets the description the manifest
+[--strength-from CHECKPOINT] [--default-steps N] [--description TEXT]`. Drops the resume state and sets the description the manifest
 carries (the tiny config's default one predates the data set and does not name all its sources).
 
 --strength-from takes the projector and the transformer's LoRA from another checkpoint: stage 1 never changes
@@ -40,11 +40,17 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--strength-from", default=None, help="checkpoint whose projector and LoRA to ship")
     ap.add_argument("--description", default=DESCRIPTION)
+    ap.add_argument("--default-steps", type=int, default=None, help="the Euler steps the bundle's manifest "
+                    "suggests (default: the checkpoint config's)")
     args = ap.parse_args(argv)
     payload = ckpt.slim(load_checkpoint(args.checkpoint))
     if args.strength_from:
         payload = with_strength_control(payload, load_checkpoint(args.strength_from))
     payload["config"]["description"] = args.description
+    if args.default_steps is not None:
+        if args.default_steps < 1:
+            raise SystemExit("--default-steps must be at least 1")
+        payload["config"]["default_steps"] = args.default_steps
     save_checkpoint(args.out, payload)
     print(f"wrote {args.out}")
     return 0
