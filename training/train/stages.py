@@ -42,7 +42,8 @@ def run_stage(stage, args, **train_kwargs):
     if own is not None:
         models = ckpt.models_from(own, use_raw=True)
         resume = own
-        print(f"resuming {stage} at step {own['train_state']['step']}")
+        print(f"resuming {stage} at step {own['train_state']['step']}"
+              + (f" (--init {args.init} is for a fresh run folder: not used)" if args.init else ""))
     elif args.init:
         models = ckpt.models_from(load_checkpoint(args.init))
         resume = None
