@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from training.train import ckpt, stage2
+from training.train import ckpt, ship, stage2
 from training.train.runtime import load_checkpoint, save_checkpoint
 from training.tests.test_train_smoke import fixture_models, write_split
 
@@ -52,7 +52,6 @@ def test_a_checkpoint_without_resume_state_in_the_run_folder_is_refused(tmp_path
 
 
 def test_ship_takes_the_strength_control_from_another_checkpoint(tmp_path):
-    from training.train import ship
     torch.manual_seed(2)
     base, donor = fixture_models(), fixture_models()
     torch.nn.init.normal_(donor.projector.projector[6].weight, std=0.05)
