@@ -103,3 +103,10 @@ def test_every_stage_trains_two_steps_and_checkpoints_round_trip(tmp_path):
     assert report["pairs"] == 3 and set(report["bars"]) >= {"psnr_s0", "psnr_s1", "monotone", "kl"}
     assert os.path.getsize(tmp_path / "strip.png") > 1000
     assert "per_category" in report and "appearance_change" in report["per_category"]
+    assert report["split"] == "heldout"
+
+    # The same figures on pairs the model trained on: other images, so the VAE's ceiling differs.
+    seen = run_eval(Parts(ckpt.models_from(p2).eval(), device), data_dir, 3, 2, 2.5, log=lambda s: None,
+                    split="train")
+    assert seen["split"] == "train" and seen["pairs"] == 3
+    assert seen["per_category"]["all"]["vae_psnr"] != report["per_category"]["all"]["vae_psnr"]
