@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openEditor, pageErrors, useEditorSession, type Browser, type ProductServer } from './harness.js';
+import { launchBrowser, openEditor, pageErrors, REPO, useEditorSession, type Browser, type ProductServer } from './harness.js';
 
 let server: ProductServer;
 let browser: Browser;
@@ -129,6 +129,41 @@ describe('editor basics (chromium)', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('keeps a template unmodified while nodes grow for images; a real edit is one undo step', async () => {
+    const template = JSON.parse(fs.readFileSync(`${REPO}/workflows/kontinuous-edit.json`, 'utf8'));
+    await page.evaluate((wf) => window.kontinuous.app.openWorkflow(wf, 'grow-check'), template);
+    const state = () => page.evaluate(() => {
+      const { app, graph } = window.kontinuous;
+      const height = Object.fromEntries(graph.nodes.map((n: { type: string; size: number[] }) => [n.type, n.size[1]]));
+      return { modified: app.tabs.current.modified, canUndo: app.tabs.current.history.canUndo, load: height.LoadImage, save: height.SaveImage };
+    });
+    // Load Image grows to show its thumbnail once the image arrives.
+    await page.waitForFunction(() => window.kontinuous.graph.nodes.find((n: { type: string }) => n.type === 'LoadImage').size[1] >= 260);
+    // Clicking Queue is a gesture: its checkpoint must find nothing the user changed.
+    await page.locator('#kx-queue').click();
+    await page.waitForFunction(() => {
+      const { app, graph } = window.kontinuous;
+      const view = app.nodeView(graph.nodes.find((n: { type: string }) => n.type === 'SaveImage').id);
+      return view.images.length === 1 && view.imageElements[0]?.complete && view.imageElements[0].naturalWidth > 0;
+    }, undefined, { timeout: 60_000 });
+    // Another gesture after the run (a click outside the canvas, where no widget can catch it).
+    await page.locator('#kx-connection').click();
+    const afterRun = await state();
+    assert.ok(afterRun.load >= 260 && afterRun.save >= 260, `nodes grew for their images: ${JSON.stringify(afterRun)}`);
+    assert.equal(afterRun.modified, false, 'growing for images does not mark the workflow modified');
+    assert.equal(afterRun.canUndo, false, 'nor is it an undo step');
+
+    const denoise = await page.evaluate(() => window.kontinuous.graph.nodes.find((n: { type: string }) => n.type === 'KontextDenoise').id);
+    await page.evaluate((id) => window.kontinuous.app.setWidget(id, 'seed', 65), denoise);
+    await page.waitForFunction(() => window.kontinuous.app.tabs.current.history.canUndo);
+    assert.equal((await state()).modified, true);
+    // Undoing the edit keeps the grown nodes: the layout the editor made is part of the state before it.
+    await page.evaluate(() => window.kontinuous.app.undo());
+    const undone = await state();
+    assert.deepEqual([undone.canUndo, undone.load >= 260, undone.save >= 260], [false, true, true], JSON.stringify(undone));
+    assert.deepEqual(pageErrors(page), []);
   });
 
   it('undoes and redoes edits with the keyboard', async () => {

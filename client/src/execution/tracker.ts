@@ -8,6 +8,7 @@ import type { PreviewFrame } from '../connection.js';
 import { viewOf } from '../node-state.js';
 import { nodeById } from '../workflow/load.js';
 import { addImageDisplay, showImages } from '../widgets/image-display.js';
+import { growToShowImages } from '../state/app-layout.js';
 import { refreshNodeState } from './decorations.js';
 import { reportedStrengths } from '../strength/strengths.js';
 
@@ -192,7 +193,7 @@ export class RunTracker {
     img.onload = () => {
       if (view.preview?.src.startsWith('blob:')) URL.revokeObjectURL(view.preview.src);
       view.preview = img;
-      if (node.size[1] < 260) node.setSize([Math.max(node.size[0], 260), 320]);
+      growToShowImages(node);
       node.setDirtyCanvas(true, true);
     };
     img.src = url;

@@ -5,6 +5,7 @@ import type { LGraph, LGraphCanvas, LGraphNode } from '../litegraph-adapter.js';
 import { carryViews, viewsById } from '../node-state.js';
 import { refreshNodeState } from '../execution/decorations.js';
 import { markPlaceholders, type Workflow } from '../workflow/load.js';
+import { onAppLayoutChange } from './app-layout.js';
 import { snapshotOf } from './undo.js';
 import type { WorkflowTabs } from './tabs.js';
 
@@ -44,6 +45,7 @@ export class ChangeTracking {
       schedule();
     };
     graph.onNodeRemoved = schedule;
+    onAppLayoutChange(() => this.absorb());
   }
 
   /** Runs `load` (a graph being put on the canvas, not edited) without recording checkpoints. */
@@ -64,6 +66,18 @@ export class ChangeTracking {
       this.checkpointPending = false;
       this.checkpoint();
     });
+  }
+
+  /**
+   * The editor changed the layout by itself (a node grew to show an image): the current state takes it, with no
+   * undo step and no "modified" mark. During a gesture, or with its checkpoint pending, that checkpoint takes it.
+   */
+  absorb(): void {
+    const tab = this.host.tabs.current;
+    if (!tab || this.restoring || this.checkpointPending || this.pointerDown) return;
+    const workflow = this.host.workflow();
+    tab.history.absorb(snapshotOf(workflow));
+    this.host.tabs.update(workflow, false);
   }
 
   /** Records an undo step now if the graph changed; returns whether it did. */

@@ -26,6 +26,11 @@ export class UndoHistory {
     return true;
   }
 
+  /** Takes a change the editor made by itself into the current state: no undo step, redo kept. */
+  absorb(state: Snapshot): void {
+    this.current = state;
+  }
+
   /** Resets the history to one state (after opening a workflow). */
   reset(state: Snapshot): void {
     this.undoStack.length = 0;

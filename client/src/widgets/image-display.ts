@@ -2,6 +2,7 @@
 // and draws the selected image large with the rest of a batch as clickable thumbnails, or the live preview.
 import type { AnyWidget, LGraphNode } from '../litegraph-adapter.js';
 import { viewOf } from '../node-state.js';
+import { growToShowImages } from '../state/app-layout.js';
 import { decodeAnimation, frameAt } from './animation.js';
 
 const THUMB_ROW = 56;
@@ -92,7 +93,7 @@ export function showImages(node: LGraphNode, urls: string[], animated = false): 
   view.imageElements = urls.map((url) => {
     const img = new Image();
     img.onload = () => {
-      if (node.size[1] < 260) node.setSize([Math.max(node.size[0], 260), 320]);
+      growToShowImages(node);
       node.setDirtyCanvas(true, true);
     };
     img.src = url;
