@@ -14,6 +14,7 @@ import { encodePng } from '../../server/media/codec.js';
 import { asciiJson } from '../../server/media/png-text.js';
 import { makeImageBatch } from '../../nodes/sockets.js';
 import type { NodeInfo } from '../src/api.js';
+import { formatDuration, summariseRun } from '../src/ui/history-summary.js';
 
 test('reads the workflow and prompt text chunks the server writes into PNGs', async () => {
   const data = { nodes: [{ id: 1, type: 'LoadImage', title: 'café ✓' }], links: [] };
@@ -138,4 +139,30 @@ test('live strength: throttled runs at the front, a newer one supersedes a pendi
   await settle();
   assert.deepEqual([queued, cancelled], [['p1', 'p2', 'p3'], ['p1']], 'a started run is left to finish');
   assert.equal(live.queued, 3);
+});
+
+test('summarises history entries: outcome, time, instructions, failure', () => {
+  const prompt = {
+    12: { class_type: 'KontextTextEncode', inputs: { instruction: 'add snow ' } },
+    5: { class_type: 'KontextTextEncode', inputs: { instruction: 'make it night' } },
+    7: { class_type: 'KontextTextEncode', inputs: { instruction: 'make it night' } },
+    8: { class_type: 'KontextTextEncode', inputs: { instruction: ['3', 0] } },
+    9: { class_type: 'SaveImage', inputs: { instruction: 'not an instruction' } },
+  };
+  const ok = summariseRun({ prompt, status: { status_str: 'success', completed: true, messages: [['execution_start', { timestamp: 1000 }], ['execution_cached', { nodes: [] }], ['execution_success', { timestamp: 2250 }]] } });
+  assert.deepEqual(ok, { outcome: 'success', endedAt: 2250, durationMs: 1250, instructions: ['make it night', 'add snow'], failure: undefined });
+
+  const failed = summariseRun({ prompt: {}, status: { status_str: 'error', completed: false, messages: [['execution_start', { timestamp: 10 }], ['execution_error', { node_id: '8', node_type: 'KontextDenoise', exception_message: 'out of memory', timestamp: 40 }]] } });
+  assert.equal(failed.outcome, 'error');
+  assert.equal(failed.failure, 'KontextDenoise #8: out of memory');
+  assert.equal(failed.durationMs, 30);
+
+  const interrupted = summariseRun({ prompt: {}, status: { status_str: 'error', completed: false, messages: [['execution_interrupted', { node_id: '8', timestamp: 5 }]] } });
+  assert.deepEqual([interrupted.outcome, interrupted.failure, interrupted.durationMs], ['interrupted', undefined, undefined]);
+
+  // An entry from another ComfyUI server without messages or a status.
+  const foreign = summariseRun({ prompt: {}, status: undefined as never });
+  assert.deepEqual(foreign, { outcome: 'unknown', endedAt: undefined, durationMs: undefined, instructions: [], failure: undefined });
+
+  assert.deepEqual([formatDuration(430), formatDuration(12_400), formatDuration(125_000)], ['0.4 s', '12 s', '2 min 5 s']);
 });

@@ -1,5 +1,6 @@
 // The side panels in a real browser: the batch count queues several runs, the queue panel cancels one pending run,
-// the history panel shows thumbnails and reopens the workflow of a past run, and the server's workflow library
+// the history panel shows each run's outcome, duration, failure and thumbnails and reopens the workflow of a past
+// run, and the server's workflow library
 // opens templates and saves the current graph.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -51,11 +52,30 @@ describe('queue, history and library panels (chromium)', () => {
     await page.getByRole('button', { name: 'History', exact: true }).click();
     await page.waitForFunction(() => document.querySelectorAll('.kx-history-item').length === 2);
     await page.waitForFunction(() => [...document.querySelectorAll('.kx-history-item img')].some((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0));
+    // Each run says how it ended and how long it took (5 steps of 200 ms); a thumbnail opens the full image.
+    const first = page.locator('.kx-history-item').first();
+    assert.equal(await first.locator('.kx-history-outcome').textContent(), 'success');
+    const seconds = Number((await first.locator('.kx-history-when').textContent())!.match(/([\d.]+) s$/)?.[1]);
+    assert.ok(seconds >= 1 && seconds < 20, `duration ${seconds} s`);
+    const href = await first.locator('.kx-thumbs a').first().getAttribute('href');
+    assert.match(href!, /\/view\?filename=panel_\d+_\.png&/);
+    assert.doesNotMatch(href!, /preview=/, 'the link is the full image, not the thumbnail');
     const tabs = await page.evaluate(() => window.kontinuous.app.tabs.tabs.length);
     await page.locator('.kx-history-item').first().getByRole('button', { name: 'Load workflow' }).click();
     await page.waitForFunction((n) => window.kontinuous.app.tabs.tabs.length === n + 1, tabs);
     const types = await page.evaluate(() => window.kontinuous.graph.nodes.map((n: { type: string }) => n.type).sort());
     assert.deepEqual(types, ['SaveImage', 'TestSlow', 'TestSolid']);
+  });
+
+  it('names the node and the message of a failed run in its history entry', async () => {
+    const failing = slowWorkflow(10) as { nodes: Array<Record<string, unknown>> };
+    failing.nodes[1] = { ...failing.nodes[1], type: 'TestFail', widgets_values: ['the test node failed on purpose'] };
+    await page.evaluate((wf) => window.kontinuous.app.openWorkflow(wf, 'failing'), failing);
+    await page.locator('#kx-queue').click();
+    await page.getByRole('button', { name: 'History', exact: true }).click();
+    await page.waitForSelector('.kx-history-item.kx-status-error .kx-history-failure');
+    const failure = await page.locator('.kx-history-item.kx-status-error .kx-history-failure').first().textContent();
+    assert.match(failure!, /^TestFail #2: .*the test node failed on purpose/);
   });
 
   it('opens a template from the library and saves the graph to it', async () => {
