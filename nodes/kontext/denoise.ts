@@ -102,7 +102,7 @@ export const kontextDenoise = defineNode({
         min: 1,
         max: 200,
         step: 1,
-        tooltip: 'Denoising steps: more is slower and usually cleaner (the paper uses 14 to 28; kontext-tiny gains nothing past 8).',
+        tooltip: 'Denoising steps: more is slower and usually cleaner (the paper uses 14 to 28; kontext-tiny gains nothing past 2).',
       },
       guidance: {
         type: 'FLOAT',

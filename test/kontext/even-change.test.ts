@@ -16,7 +16,7 @@ import { editHost, execute, shippedPrompt, type EditHost } from './edit-host.js'
 const TINY = path.join(REPO_DIR, 'models', 'kontext-tiny', 'manifest.json');
 const skip = existsSync(TINY) ? false : 'models/kontext-tiny is not installed yet';
 const COUNT = 6;
-const STEPS = 8; // the shipped workflows' Kontext Denoise steps (server/cli/shipped-workflows.ts)
+const STEPS = 2; // the shipped workflows' Kontext Denoise steps (server/cli/shipped-workflows.ts)
 
 let host: EditHost;
 before(async () => {
