@@ -1,8 +1,11 @@
-// The image nodes (ComfyUI class ids): load from input/, save to output/, preview to temp/, take from a batch.
+// The image nodes (ComfyUI class ids): load from input/, save to output/, preview to temp/, take from a batch,
+// resize.
 import type { NodeDefinition } from '../../server/engine/node-definition.js';
 import { imageFromBatchNode } from './image-from-batch.js';
+import { imageScaleByNode } from './image-scale-by.js';
+import { imageScaleNode } from './image-scale.js';
 import { loadImageNode } from './load-image.js';
 import { previewImageNode } from './preview-image.js';
 import { saveImageNode } from './save-image.js';
 
-export const imageNodes: NodeDefinition[] = [loadImageNode, saveImageNode, previewImageNode, imageFromBatchNode];
+export const imageNodes: NodeDefinition[] = [loadImageNode, saveImageNode, previewImageNode, imageFromBatchNode, imageScaleNode, imageScaleByNode];

@@ -1,34 +1,14 @@
 // Scale Image for Kontext: resizes an image to the size the model works at, chosen by the model's resolution rule
 // (the preferred size with the nearest aspect ratio; kontext-tiny lists its own sizes in its manifest).
 import { defineNode } from '../../server/engine/node-definition.js';
-import { makeImageBatch, type ImageBatch } from '../sockets.js';
 import { resizeImage } from '../../server/media/codec.js';
+import { centreCrop } from '../image/resample.js';
 import { nearestResolution } from './math/index.js';
 import { SOCKET, type KontextModel } from './sockets.js';
 import { expectImage, expectKind } from './checks.js';
 import { kontextPipeline } from './pipeline-access.js';
 
 export const FIT_MODES = ['crop', 'stretch'] as const;
-
-/** The centred window of `image` with aspect ratio targetW/targetH (a copy; the whole image if it already fits). */
-export function centreCrop(image: ImageBatch, targetW: number, targetH: number): ImageBatch {
-  const want = targetW / targetH;
-  let cropW = image.width;
-  let cropH = image.height;
-  if (image.width / image.height > want) cropW = Math.max(1, Math.round(image.height * want));
-  else cropH = Math.max(1, Math.round(image.width / want));
-  if (cropW === image.width && cropH === image.height) return image;
-  const x0 = Math.floor((image.width - cropW) / 2);
-  const y0 = Math.floor((image.height - cropH) / 2);
-  const out = new Float32Array(image.count * cropW * cropH * 3);
-  for (let b = 0; b < image.count; b++) {
-    for (let y = 0; y < cropH; y++) {
-      const src = ((b * image.height + y0 + y) * image.width + x0) * 3;
-      out.set(image.pixels.subarray(src, src + cropW * 3), ((b * cropH + y) * cropW) * 3);
-    }
-  }
-  return makeImageBatch(image.count, cropH, cropW, out, image.meta.map((m) => ({ ...m })));
-}
 
 export const imageScaleToKontext = defineNode({
   id: 'ImageScaleToKontext',

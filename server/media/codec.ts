@@ -135,8 +135,11 @@ export async function encodeWebp(image: ImageBatch, index: number, quality = 90)
   return rawInput(image, index).webp({ quality }).toBuffer();
 }
 
-/** Resizes every item of a batch to width x height with lanczos3 (stretching; callers choose the size). */
-export async function resizeImage(image: ImageBatch, width: number, height: number): Promise<ImageBatch> {
+/** sharp's resampling kernels the image nodes offer. */
+export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3';
+
+/** Resizes every item of a batch to width x height (stretching; callers choose the size), lanczos3 by default. */
+export async function resizeImage(image: ImageBatch, width: number, height: number, kernel: ResizeKernel = 'lanczos3'): Promise<ImageBatch> {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`resize target ${width}x${height} must be positive integers`);
   }
@@ -144,7 +147,7 @@ export async function resizeImage(image: ImageBatch, width: number, height: numb
   const size = width * height * 3;
   const pixels = new Float32Array(image.count * size);
   for (let b = 0; b < image.count; b++) {
-    const data = await rawInput(image, b).resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+    const data = await rawInput(image, b).resize(width, height, { fit: 'fill', kernel }).raw().toBuffer();
     const base = b * size;
     for (let i = 0; i < size; i++) pixels[base + i] = data[i]! / 255;
   }

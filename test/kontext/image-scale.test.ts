@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { makeImageBatch } from '../../nodes/sockets.js';
-import { centreCrop, imageScaleToKontext } from '../../nodes/kontext/image-scale.js';
+import { imageScaleToKontext } from '../../nodes/kontext/image-scale.js';
+import { centreCrop } from '../../nodes/image/resample.js';
 import type { NodeContext } from '../../server/engine/node-definition.js';
 import { editHost, type EditHost } from './edit-host.js';
 
