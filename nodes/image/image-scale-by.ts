@@ -2,7 +2,7 @@
 // times one factor, rounded as ComfyUI rounds them.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { expectImage } from '../sockets.js';
-import { pythonRound, scaleImage, UPSCALE_METHODS, type UpscaleMethod } from './resample.js';
+import { pythonRound, scaleImage, SCALE_INPUTS, type UpscaleMethod } from './resample.js';
 
 export const imageScaleByNode = defineNode({
   id: 'ImageScaleBy',
@@ -11,13 +11,7 @@ export const imageScaleByNode = defineNode({
   description: 'Resizes every image of the batch by a factor, keeping its aspect ratio (2 doubles each side).',
   inputs: {
     required: {
-      image: { type: 'IMAGE', tooltip: 'The images to resize (a strength sweep keeps its strengths).' },
-      upscale_method: {
-        type: 'COMBO',
-        choices: UPSCALE_METHODS,
-        default: 'nearest-exact',
-        tooltip: 'nearest-exact keeps hard pixels; bilinear and bicubic are smooth; area averages (best for shrinking); lanczos is the sharpest.',
-      },
+      ...SCALE_INPUTS,
       scale_by: { type: 'FLOAT', default: 1, min: 0.01, max: 8, step: 0.01, tooltip: 'The factor for both sides: below 1 shrinks, above 1 enlarges.' },
     },
   },

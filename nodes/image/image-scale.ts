@@ -2,7 +2,7 @@
 // unchanged. Kontext works at small sizes; this is how an edit is enlarged to save, or a source resized by hand.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { expectImage } from '../sockets.js';
-import { centreCrop, pythonRound, scaleImage, UPSCALE_METHODS, type UpscaleMethod } from './resample.js';
+import { centreCrop, pythonRound, scaleImage, SCALE_INPUTS, type UpscaleMethod } from './resample.js';
 
 /** ComfyUI's MAX_RESOLUTION; the pixel budget in resample.ts is the real limit. */
 const MAX_SIDE = 16384;
@@ -14,13 +14,7 @@ export const imageScaleNode = defineNode({
   description: 'Resizes every image of the batch to a width and height. A 0 keeps the aspect ratio from the other side.',
   inputs: {
     required: {
-      image: { type: 'IMAGE', tooltip: 'The images to resize (a strength sweep keeps its strengths).' },
-      upscale_method: {
-        type: 'COMBO',
-        choices: UPSCALE_METHODS,
-        default: 'nearest-exact',
-        tooltip: 'nearest-exact keeps hard pixels; bilinear and bicubic are smooth; area averages (best for shrinking); lanczos is the sharpest.',
-      },
+      ...SCALE_INPUTS,
       width: { type: 'INT', default: 512, min: 0, max: MAX_SIDE, step: 1, tooltip: 'Target width in pixels; 0 follows the height and the aspect ratio.' },
       height: { type: 'INT', default: 512, min: 0, max: MAX_SIDE, step: 1, tooltip: 'Target height in pixels; 0 follows the width and the aspect ratio.' },
       crop: {

@@ -1,6 +1,8 @@
-// The image nodes (ComfyUI class ids): load from input/, save to output/, preview to temp/, take from a batch,
-// resize.
+// The image nodes (ComfyUI class ids): load from input/, save to output/, preview to temp/, take from and join
+// batches, resize and crop.
 import type { NodeDefinition } from '../../server/engine/node-definition.js';
+import { imageBatchNode } from './image-batch.js';
+import { imageCropNode } from './image-crop.js';
 import { imageFromBatchNode } from './image-from-batch.js';
 import { imageScaleByNode } from './image-scale-by.js';
 import { imageScaleNode } from './image-scale.js';
@@ -8,4 +10,4 @@ import { loadImageNode } from './load-image.js';
 import { previewImageNode } from './preview-image.js';
 import { saveImageNode } from './save-image.js';
 
-export const imageNodes: NodeDefinition[] = [loadImageNode, saveImageNode, previewImageNode, imageFromBatchNode, imageScaleNode, imageScaleByNode];
+export const imageNodes: NodeDefinition[] = [loadImageNode, saveImageNode, previewImageNode, imageFromBatchNode, imageBatchNode, imageScaleNode, imageScaleByNode, imageCropNode];

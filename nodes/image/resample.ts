@@ -21,8 +21,32 @@ export function pythonRound(x: number): number {
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** The inputs both scaling nodes open with, as ComfyUI declares them. */
+export const SCALE_INPUTS = {
+  image: { type: 'IMAGE', tooltip: 'The images to resize (a strength sweep keeps its strengths).' },
+  upscale_method: {
+    type: 'COMBO',
+    choices: UPSCALE_METHODS,
+    default: 'nearest-exact',
+    tooltip: 'nearest-exact keeps hard pixels; bilinear and bicubic are smooth; area averages (best for shrinking); lanczos is the sharpest.',
+  },
+} as const;
+
 /** Pixels a scaled batch may hold in all (a float RGB batch of this size is 768 MB). */
 export const MAX_SCALED_PIXELS = 64 * 1024 * 1024;
+
+/** The window of every item with its top-left corner at (x, y) (a copy; it must lie inside the image). */
+export function cropWindow(image: ImageBatch, x: number, y: number, width: number, height: number): ImageBatch {
+  if (x === 0 && y === 0 && width === image.width && height === image.height) return image;
+  const pixels = new Float32Array(image.count * width * height * 3);
+  for (let b = 0; b < image.count; b++) {
+    for (let row = 0; row < height; row++) {
+      const from = ((b * image.height + y + row) * image.width + x) * 3;
+      pixels.set(image.pixels.subarray(from, from + width * 3), (b * height + row) * width * 3);
+    }
+  }
+  return makeImageBatch(image.count, height, width, pixels, image.meta.map((m) => ({ ...m })));
+}
 
 /** The centred window of `image` with aspect ratio targetW/targetH (a copy; the whole image if it already fits). */
 export function centreCrop(image: ImageBatch, targetW: number, targetH: number): ImageBatch {
@@ -31,17 +55,7 @@ export function centreCrop(image: ImageBatch, targetW: number, targetH: number):
   let cropH = image.height;
   if (image.width / image.height > want) cropW = Math.max(1, Math.round(image.height * want));
   else cropH = Math.max(1, Math.round(image.width / want));
-  if (cropW === image.width && cropH === image.height) return image;
-  const x0 = Math.floor((image.width - cropW) / 2);
-  const y0 = Math.floor((image.height - cropH) / 2);
-  const out = new Float32Array(image.count * cropW * cropH * 3);
-  for (let b = 0; b < image.count; b++) {
-    for (let y = 0; y < cropH; y++) {
-      const src = ((b * image.height + y0 + y) * image.width + x0) * 3;
-      out.set(image.pixels.subarray(src, src + cropW * 3), ((b * cropH + y) * cropW) * 3);
-    }
-  }
-  return makeImageBatch(image.count, cropH, cropW, out, image.meta.map((m) => ({ ...m })));
+  return cropWindow(image, Math.floor((image.width - cropW) / 2), Math.floor((image.height - cropH) / 2), cropW, cropH);
 }
 
 /** Input range [start, end) that output index i averages, as adaptive average pooling divides an axis. */
@@ -49,36 +63,28 @@ function poolRange(i: number, outSize: number, inSize: number): [number, number]
   return [Math.floor((i * inSize) / outSize), Math.ceil(((i + 1) * inSize) / outSize)];
 }
 
-/** "area": every output pixel is the plain mean of the input pixels its cell touches (separable, rows first). */
-function areaResize(image: ImageBatch, width: number, height: number): ImageBatch {
-  const { count, width: inW, height: inH } = image;
-  const rows = new Float32Array(inH * width * 3);
-  const out = new Float32Array(count * height * width * 3);
-  for (let b = 0; b < count; b++) {
-    const src = image.pixels.subarray(b * inH * inW * 3, (b + 1) * inH * inW * 3);
-    for (let x = 0; x < width; x++) {
-      const [x0, x1] = poolRange(x, width, inW);
-      for (let y = 0; y < inH; y++) {
-        for (let c = 0; c < 3; c++) {
-          let sum = 0;
-          for (let k = x0; k < x1; k++) sum += src[(y * inW + k) * 3 + c]!;
-          rows[(y * width + x) * 3 + c] = sum / (x1 - x0);
-        }
-      }
-    }
-    const base = b * height * width * 3;
-    for (let y = 0; y < height; y++) {
-      const [y0, y1] = poolRange(y, height, inH);
-      for (let x = 0; x < width; x++) {
-        for (let c = 0; c < 3; c++) {
-          let sum = 0;
-          for (let k = y0; k < y1; k++) sum += rows[(k * width + x) * 3 + c]!;
-          out[base + (y * width + x) * 3 + c] = sum / (y1 - y0);
-        }
+/** Means along one axis: `src` is `outer` blocks of inLen x inner values; returns outer blocks of outLen x inner. */
+function poolAxis(src: Float32Array, outer: number, inLen: number, outLen: number, inner: number): Float32Array {
+  const dst = new Float32Array(outer * outLen * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < outLen; i++) {
+      const [start, end] = poolRange(i, outLen, inLen);
+      for (let c = 0; c < inner; c++) {
+        let sum = 0;
+        for (let k = start; k < end; k++) sum += src[(o * inLen + k) * inner + c]!;
+        dst[(o * outLen + i) * inner + c] = sum / (end - start);
       }
     }
   }
-  return makeImageBatch(count, height, width, out, image.meta.map((m) => ({ ...m })));
+  return dst;
+}
+
+/** "area": every output pixel is the plain mean of the input pixels its cell touches (rows, then columns). */
+function areaResize(image: ImageBatch, width: number, height: number): ImageBatch {
+  const { count, width: inW, height: inH } = image;
+  const narrowed = poolAxis(image.pixels, count * inH, inW, width, 3);
+  const pixels = poolAxis(narrowed, count, inH, height, width * 3);
+  return makeImageBatch(count, height, width, pixels, image.meta.map((m) => ({ ...m })));
 }
 
 /**
