@@ -7,7 +7,7 @@ import { decodeShareFragment, encodeShareFragment } from '../src/workflow/share-
 import { UndoHistory, snapshotOf } from '../src/state/undo.js';
 import { strengthsFromInputs, strengthsOfPrompt } from '../src/strength/strengths.js';
 import { alignWidgetValues } from '../src/node-classes.js';
-import { SweepCollector } from '../src/strength/sweep-collector.js';
+import { SweepCollector, sweepOfHistoryEntry } from '../src/strength/sweep-collector.js';
 import { parsePreviewFrame } from '../src/connection.js';
 import { normaliseWorkflow, WorkflowFormatError } from '../src/workflow/load.js';
 import { encodePng } from '../../server/media/codec.js';
@@ -75,6 +75,26 @@ test('the explorer labels a sweep with the strengths Kontext Denoise reports, el
     collector.executed('p2', frames, { images: frames });
     assert.deepEqual(collector.finished('p2', true)!.frames.map((f) => f.strength), [0, 0.5, 1]);
   }
+});
+
+test('a past run\'s sweep is read from its history entry as from a live run', () => {
+  const prompt = {
+    '1': { class_type: 'LoadImage', inputs: { image: 'cats/chelsea.png' } },
+    '6': { class_type: 'KontextStrength', inputs: { mode: 'sweep', start: 0, end: 1, count: 3 } },
+  };
+  const frame = (filename: string) => ({ filename, subfolder: '', type: 'output' as const });
+  const outputs = {
+    '8': { strengths: [0, 0.4, 1] },
+    '10': { images: [frame('grid.png')] },
+    '11': { images: [frame('anim.webp')], animated: [true] },
+    '12': { images: ['a', 'b', 'c'].map(frame) },
+  };
+  const status = (status_str: string) => ({ status_str, completed: true, messages: [] });
+  const run = sweepOfHistoryEntry({ promptId: 'p', prompt, outputs, status: status('success') })!;
+  assert.deepEqual(run.frames.map((f) => [f.image.filename, f.strength]), [['a', 0], ['b', 0.4], ['c', 1]]);
+  assert.deepEqual(run.source, { filename: 'chelsea.png', subfolder: 'cats', type: 'input' });
+  assert.equal(sweepOfHistoryEntry({ promptId: 'p', prompt, outputs, status: status('error') }), null, 'a failed run has no sweep');
+  assert.equal(sweepOfHistoryEntry({ promptId: 'p', prompt, outputs: { '10': outputs['10'] }, status: status('success') }), null, 'one image is no sweep');
 });
 
 test('widget values from other tools get the seed control value inserted where it is missing', () => {

@@ -221,5 +221,13 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.equal(reported[2], 1);
     const badges = await page.evaluate((id) => window.kontinuous.graph.getNodeById(id).badges.map((b: { text: string }) => b.text), ids.denoise);
     assert.ok(badges.includes('even change: 3 strengths'), `denoise badges: ${badges.join(', ')}`);
+
+    // The same sweep opens again from the history panel, labelled the same.
+    await page.evaluate(() => (window.kontinuous.shell.explorer.run = undefined));
+    await page.getByRole('button', { name: 'History', exact: true }).click();
+    await page.locator('.kx-history-item').first().getByRole('button', { name: 'Explore' }).click();
+    await page.waitForFunction(() => window.kontinuous.shell.explorer.run?.frames.length === 3);
+    assert.deepEqual(await page.evaluate(() => window.kontinuous.shell.explorer.run.frames.map((f: { strength: number }) => f.strength)), reported);
+    assert.ok(await page.locator('.kx-explorer-scrubber').isVisible(), 'the explorer panel is shown');
   });
 });

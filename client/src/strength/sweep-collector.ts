@@ -2,7 +2,7 @@
 // image) and the image batches output nodes reported. When the run succeeds, the largest batch of still images is
 // the sweep (grids are one image, animations are marked animated). Its strengths are the prompt's, unless a node
 // reported the strengths it rendered.
-import type { ImageRef } from '../api.js';
+import type { HistoryEntry, ImageRef } from '../api.js';
 import type { Prompt } from '../../../server/engine/api.js';
 import type { ExplorerRun } from '../ui/explorer.js';
 import { reportedStrengths, sourceImageOfPrompt, strengthsOfPrompt } from './strengths.js';
@@ -49,4 +49,12 @@ export class SweepCollector {
       source: source ? { filename: source.slice(slash + 1), subfolder: slash >= 0 ? source.slice(0, slash) : '', type: 'input' } : undefined,
     };
   }
+}
+
+/** The sweep of a past run, read from its history entry as the collector reads a live run; null if it has none. */
+export function sweepOfHistoryEntry(entry: Pick<HistoryEntry, 'promptId' | 'prompt' | 'outputs' | 'status'>): ExplorerRun | null {
+  const collector = new SweepCollector();
+  collector.queued(entry.promptId, entry.prompt);
+  for (const output of Object.values(entry.outputs ?? {})) collector.executed(entry.promptId, output.images ?? [], output);
+  return collector.finished(entry.promptId, entry.status?.status_str === 'success');
 }

@@ -1,19 +1,25 @@
 // Past runs: outcome, time, duration, instructions and failure, with thumbnails of their outputs (each opens the
-// full image); a run's workflow opens in a new tab.
+// full image); a run's workflow opens in a new tab, and a sweep in the strength explorer.
 import type { ApiClient, HistoryEntry } from '../api.js';
 import { h, replaceChildren } from './dom.js';
 import { formatDuration, summariseRun } from './history-summary.js';
+import { sweepOfHistoryEntry } from '../strength/sweep-collector.js';
+import type { ExplorerRun } from './explorer.js';
 import { toast } from './toasts.js';
 
 /** Thumbnails shown per run; the rest are counted. */
 const THUMBS = 6;
 
-/** The history panel; `open` receives the workflow stored with a run. */
+/** The history panel; `open` receives the workflow stored with a run, `explore` the sweep of one. */
 export class HistoryPanel {
   readonly element = h('section', { class: 'kx-history' });
   entries: HistoryEntry[] = [];
 
-  constructor(private readonly api: ApiClient, private readonly open: (workflow: unknown, name: string) => void) {}
+  constructor(
+    private readonly api: ApiClient,
+    private readonly open: (workflow: unknown, name: string) => void,
+    private readonly explore: (run: ExplorerRun) => void,
+  ) {}
 
   async refresh(): Promise<void> {
     try {
@@ -31,13 +37,16 @@ export class HistoryPanel {
       const shown = images.slice(0, THUMBS);
       const workflow = (entry.extraData?.extra_pnginfo as { workflow?: unknown } | undefined)?.workflow;
       const run = summariseRun(entry);
+      const sweep = sweepOfHistoryEntry(entry);
       const when = [run.endedAt !== undefined ? new Date(run.endedAt).toLocaleTimeString() : '', run.durationMs !== undefined ? formatDuration(run.durationMs) : ''].filter(Boolean).join(' · ');
       return h(
         'li',
         { class: `kx-history-item kx-status-${run.outcome}`, 'data-prompt-id': entry.promptId, title: workflow ? 'Open the workflow of this run' : 'This run carries no workflow (queued by a script)' },
         h('div', { class: 'kx-row' },
           h('span', {}, h('strong', { class: 'kx-history-outcome' }, run.outcome), when ? h('span', { class: 'kx-muted kx-history-when' }, ` ${when}`) : ''),
-          h('button', { class: 'kx-button kx-small', disabled: !workflow, onClick: () => workflow && this.open(workflow, `run ${entry.promptId.slice(0, 8)}`) }, 'Load workflow')),
+          h('span', { class: 'kx-row' },
+            sweep ? h('button', { class: 'kx-button kx-small', title: 'Scrub through this sweep in the strength explorer', onClick: () => this.explore(sweep) }, 'Explore') : '',
+            h('button', { class: 'kx-button kx-small', disabled: !workflow, onClick: () => workflow && this.open(workflow, `run ${entry.promptId.slice(0, 8)}`) }, 'Load workflow'))),
         run.instructions.length ? h('div', { class: 'kx-history-instruction', title: run.instructions.join('\n') }, run.instructions.map((t) => `“${t}”`).join(', ')) : '',
         run.failure ? h('div', { class: 'kx-history-failure' }, run.failure) : '',
         h('div', { class: 'kx-thumbs' },

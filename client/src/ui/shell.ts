@@ -31,7 +31,10 @@ function button(label: string, title: string, onClick: () => void, id?: string):
 /** Builds the page inside `root` around the canvas element and wires it to the app. */
 export function buildShell(app: App, root: HTMLElement, canvasElement: HTMLCanvasElement): Shell {
   const queuePanel = new QueuePanel(app.api);
-  const historyPanel = new HistoryPanel(app.api, (workflow, name) => app.openWorkflow(workflow, name));
+  const historyPanel = new HistoryPanel(app.api, (workflow, name) => app.openWorkflow(workflow, name), (run) => {
+    explorer.fill(run);
+    showPanel('explorer');
+  });
   const libraryPanel = new LibraryPanel(app.api, (workflow, name) => app.openWorkflow(workflow, name));
   const explorer = new StrengthExplorer(app.api, () => showPanel('explorer'), (file) => void useAsInput(app, file));
   const panels: Record<PanelName, HTMLElement> = { queue: queuePanel.element, history: historyPanel.element, library: libraryPanel.element, explorer: explorer.element };
