@@ -42,3 +42,17 @@ def test_training_sigmas_are_in_range_and_euler_is_exact_for_constant_velocity()
     # The exact velocity of the straight path makes Euler land on x0 from the noise.
     out = flow.euler_sample(lambda x, sig: noise - x0, noise, 7, 64)
     assert torch.allclose(out, x0, atol=1e-5)
+
+
+def test_focused_sigmas_put_a_share_of_the_batch_on_the_few_step_samplers_noise_levels():
+    points = flow.inference_sigmas(2, 64)[:-1]  # 1.0 and about 0.615
+    draw = lambda focus: flow.sample_training_sigmas(4000, 64, generator=torch.Generator().manual_seed(1), focus=focus)
+    plain = draw(None)
+    assert float((plain > 0.95).float().mean()) < 0.01, "logit-normal draws almost never reach the first step"
+    every = draw((2, 1.0))
+    assert set(round(v, 6) for v in every.tolist()) == set(round(p, 6) for p in points)
+    half = draw((2, 0.5))
+    on_points = sum(float(torch.isclose(half, torch.tensor(p, dtype=half.dtype)).float().mean()) for p in points)
+    assert 0.45 < on_points < 0.55
+    # The rest are the same logit-normal draws as without focus (the extra draws come after them).
+    assert torch.equal(draw((2, 0.0)), plain)

@@ -95,8 +95,9 @@ def test_every_stage_trains_two_steps_and_checkpoints_round_trip(tmp_path):
     loaded = exporter_load(path)
     assert loaded.config.vae.scaling_factor == p_vae["config"]["vae"]["scaling_factor"]
     resumed = ckpt.models_from(p2, use_raw=True)
-    p3 = train_editor("stage2", Parts(resumed, device), data, max_steps=1, batch=2, resume=p2)
+    p3 = train_editor("stage2", Parts(resumed, device), data, max_steps=1, batch=2, resume=p2, sigma_focus=(2, 0.5))
     assert p3["train_state"]["step"] == 3
+    assert p3["provenance"]["stage2"]["sigma_focus"] == [2, 0.5] and "sigma_focus" not in p2["provenance"]["stage2"]
 
     report = run_eval(Parts(ckpt.models_from(p2).eval(), device), data_dir, 3, 2, 2.5,
                       out=str(tmp_path / "eval.json"), strip=str(tmp_path / "strip.png"), log=lambda s: None)

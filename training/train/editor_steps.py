@@ -16,7 +16,7 @@ def _guidance(batch, device, generator):
     return 1.0 + 3.0 * torch.rand(batch, generator=generator).to(device)
 
 
-def stage1_loss(parts, data, idx, identity_fraction, generator, device):
+def stage1_loss(parts, data, idx, identity_fraction, generator, device, sigma_focus=None):
     """Flow-matching loss of the base editor on the sequences idx (a CPU LongTensor)."""
     b = len(idx)
     lat = data.latents[idx.to(data.latents.device)].to(device, non_blocking=True).float()  # [B,7,C,h,w]
@@ -33,13 +33,14 @@ def stage1_loss(parts, data, idx, identity_fraction, generator, device):
     x0 = flow.pack_latents(tgt)
     ref = flow.pack_latents(src)
     noise = torch.randn(x0.shape, generator=generator).to(device)
-    sigma = flow.sample_training_sigmas(b, x0.shape[1], generator=generator, device=device, sched=parts.sched)
+    sigma = flow.sample_training_sigmas(b, x0.shape[1], generator=generator, device=device, sched=parts.sched,
+                                        focus=sigma_focus)
     xt = flow.noisy(x0, noise, sigma)
     v = parts.velocity(xt, ref, embeds, pooled, sigma, _guidance(b, device, generator), None, 0.0)
     return F.mse_loss(v.float(), noise - x0)
 
 
-def stage2_loss(parts, data, idx, strengths_per_seq, generator, device):
+def stage2_loss(parts, data, idx, strengths_per_seq, generator, device, sigma_focus=None):
     """Flow-matching loss of the strength control on the kept sequences idx; each sequence contributes
     strengths_per_seq frames k (always including k = 0 and k = 6 when 7 are taken) sharing one noise."""
     g = len(idx)
@@ -58,7 +59,7 @@ def stage2_loss(parts, data, idx, strengths_per_seq, generator, device):
     ref = flow.pack_latents(src)
     n = x0.shape[1]
     noise = torch.randn((g, n, x0.shape[2]), generator=generator).to(device).repeat_interleave(kk, 0)
-    sigma = flow.sample_training_sigmas(g, n, generator=generator, device=device, sched=parts.sched)
+    sigma = flow.sample_training_sigmas(g, n, generator=generator, device=device, sched=parts.sched, focus=sigma_focus)
     sigma = sigma.repeat_interleave(kk, 0)
     guidance = _guidance(g, device, generator).repeat_interleave(kk, 0)
     xt = flow.noisy(x0, noise, sigma)

@@ -26,6 +26,9 @@ def build_parser(stage, doc):
                     help="encode every frame again instead of reading the latents kept beside the data")
     ap.add_argument("--warmup", type=int, default=200, help="steps of linear learning-rate warm-up")
     ap.add_argument("--seed", type=int, default=0, help="seeds the batches, noises and noise levels drawn")
+    ap.add_argument("--focus-steps", type=int, default=None, help="train a share of each batch at the noise levels "
+                    "an Euler sampler of this many steps visits (the bundle's default steps), not only logit-normal")
+    ap.add_argument("--focus-share", type=float, default=0.5, help="that share, with --focus-steps")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (a shipped model, another "
                     "run's stage) instead of the previous stage; the projector is kept, so stage 2 fine-tunes it")
     return ap
@@ -67,6 +70,6 @@ def run_stage(stage, args, **train_kwargs):
     train_editor(stage, parts, data, args.budget_s, args.steps, args.batch, args.lr, log,
                  on_checkpoint=lambda p: ckpt.save(args.run, stage, p),
                  checkpoint_every_s=args.checkpoint_every_s, resume=resume, warmup=args.warmup, seed=args.seed,
-                 **train_kwargs)
+                 sigma_focus=(args.focus_steps, args.focus_share) if args.focus_steps else None, **train_kwargs)
     print(f"{stage} done -> {ckpt.stage_path(args.run, stage)}")
     return 0
