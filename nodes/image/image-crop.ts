@@ -3,9 +3,7 @@
 // images; cropping first edits a detail at the model's full resolution.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { expectImage } from '../sockets.js';
-import { cropWindow } from './resample.js';
-
-const MAX_SIDE = 16384;
+import { cropWindow, MAX_SIDE } from './resample.js';
 
 export const imageCropNode = defineNode({
   id: 'ImageCrop',

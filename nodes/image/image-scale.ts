@@ -2,10 +2,7 @@
 // unchanged. Kontext works at small sizes; this is how an edit is enlarged to save, or a source resized by hand.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { expectImage } from '../sockets.js';
-import { centreCrop, pythonRound, scaleImage, SCALE_INPUTS, type UpscaleMethod } from './resample.js';
-
-/** ComfyUI's MAX_RESOLUTION; the pixel budget in resample.ts is the real limit. */
-const MAX_SIDE = 16384;
+import { centreCrop, MAX_SIDE, pythonRound, scaleImage, SCALE_INPUTS, type UpscaleMethod } from './resample.js';
 
 export const imageScaleNode = defineNode({
   id: 'ImageScale',

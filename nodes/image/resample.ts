@@ -32,6 +32,9 @@ export const SCALE_INPUTS = {
   },
 } as const;
 
+/** ComfyUI's MAX_RESOLUTION, the largest side its image nodes accept; MAX_SCALED_PIXELS is the real limit. */
+export const MAX_SIDE = 16384;
+
 /** Pixels a scaled batch may hold in all (a float RGB batch of this size is 768 MB). */
 export const MAX_SCALED_PIXELS = 64 * 1024 * 1024;
 
