@@ -2,9 +2,10 @@
 import type { NodeDefinition } from '../server/engine/node-definition.js';
 import { imageNodes } from './image/index.js';
 import { kontextNodes } from './kontext/index.js';
+import { maskNodes } from './mask/index.js';
 
 export const allNodes: NodeDefinition[] = [
   ...imageNodes,
+  ...maskNodes,
   ...kontextNodes,
-  // ...imageNodes (nodes/image/index.ts), ...kontextNodes (nodes/kontext/index.ts)
 ];

@@ -3,7 +3,7 @@
 import { decodeImage } from '../../server/media/codec.js';
 import { FileAreas } from '../../server/store/file-areas.js';
 import { defineNode } from '../../server/engine/node-definition.js';
-import { maskFromAlpha } from './mask.js';
+import { maskFromAlpha } from '../mask/mask.js';
 import '../services.js';
 
 export const loadImageNode = defineNode({

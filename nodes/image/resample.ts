@@ -51,14 +51,20 @@ export function cropWindow(image: ImageBatch, x: number, y: number, width: numbe
   return makeImageBatch(image.count, height, width, pixels, image.meta.map((m) => ({ ...m })));
 }
 
+/** Where the centred window with aspect ratio targetW/targetH lies in a width x height picture (all of it if it fits). */
+export function centreWindow(width: number, height: number, targetW: number, targetH: number): { x: number; y: number; width: number; height: number } {
+  const want = targetW / targetH;
+  let cropW = width;
+  let cropH = height;
+  if (width / height > want) cropW = Math.max(1, Math.round(height * want));
+  else cropH = Math.max(1, Math.round(width / want));
+  return { x: Math.floor((width - cropW) / 2), y: Math.floor((height - cropH) / 2), width: cropW, height: cropH };
+}
+
 /** The centred window of `image` with aspect ratio targetW/targetH (a copy; the whole image if it already fits). */
 export function centreCrop(image: ImageBatch, targetW: number, targetH: number): ImageBatch {
-  const want = targetW / targetH;
-  let cropW = image.width;
-  let cropH = image.height;
-  if (image.width / image.height > want) cropW = Math.max(1, Math.round(image.height * want));
-  else cropH = Math.max(1, Math.round(image.width / want));
-  return cropWindow(image, Math.floor((image.width - cropW) / 2), Math.floor((image.height - cropH) / 2), cropW, cropH);
+  const window = centreWindow(image.width, image.height, targetW, targetH);
+  return cropWindow(image, window.x, window.y, window.width, window.height);
 }
 
 /** Input range [start, end) that output index i averages, as adaptive average pooling divides an axis. */

@@ -1,12 +1,12 @@
-// The shipped workflows load workflows/chelsea.png through Load Image, which reads the data dir's input/ area:
+// The shipped workflows load workflows/chelsea.png (and its masked copy) through Load Image, which reads the data dir's input/ area:
 // the server and the CLI copy the sample there at start so every template runs out of the box.
 import { copyFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileAreas } from '../store/file-areas.js';
-import { SAMPLE_IMAGE, WORKFLOWS_DIR } from './shipped-workflows.js';
+import { SAMPLE_IMAGE, SAMPLE_MASKED_IMAGE, WORKFLOWS_DIR } from './shipped-workflows.js';
 
 /** Sample images shipped in workflows/ that templates reference by name. */
-export const SAMPLE_INPUTS: readonly string[] = [SAMPLE_IMAGE];
+export const SAMPLE_INPUTS: readonly string[] = [SAMPLE_IMAGE, SAMPLE_MASKED_IMAGE];
 
 /**
  * Copies each sample image into input/ unless a file of that name is already there (a user's own file wins).

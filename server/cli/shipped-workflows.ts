@@ -10,6 +10,8 @@ import { buildWorkflow, type TemplateNode } from './workflow-builder.js';
 
 /** The image every shipped workflow loads (copied into the data dir's input/ area by seedSampleInputs). */
 export const SAMPLE_IMAGE = 'chelsea.png';
+/** The same photo with its face transparent: Load Image's MASK, the area the masked template edits. */
+export const SAMPLE_MASKED_IMAGE = 'chelsea-masked.png';
 export const DEFAULT_BUNDLE = 'kontext-tiny';
 const SEED = 64;
 // kontext-tiny's manifest default: 2 steps scored as well as 8 or 14 on its held-out pairs, smoother and faster
@@ -18,11 +20,18 @@ const STEPS = 2;
 const GUIDANCE = 2.5;
 
 /** Load image + model + scale + encode: the front half every template shares (ids 1-5). */
-function sourceNodes(instruction: string): TemplateNode[] {
+function sourceNodes(instruction: string, image = SAMPLE_IMAGE): TemplateNode[] {
+  const masked = image === SAMPLE_MASKED_IMAGE;
   return [
-    { id: 1, type: 'LoadImage', pos: [40, 60], widgets: { image: SAMPLE_IMAGE } },
+    { id: 1, type: 'LoadImage', pos: [40, 60], widgets: { image } },
     { id: 2, type: 'KontextModelLoader', pos: [40, 420], widgets: { bundle: DEFAULT_BUNDLE } },
-    { id: 3, type: 'ImageScaleToKontext', pos: [380, 60], links: { model: [2, 0], image: [1, 0] }, widgets: { fit: 'crop' } },
+    {
+      id: 3,
+      type: 'ImageScaleToKontext',
+      pos: [380, 60],
+      links: { model: [2, 0], image: [1, 0], ...(masked ? { mask: [1, 1] } : {}) },
+      widgets: { fit: 'crop' },
+    },
     { id: 4, type: 'KontextImageEncode', pos: [720, 60], links: { model: [2, 0], image: [3, 0] } },
     { id: 5, type: 'KontextTextEncode', pos: [380, 300], links: { model: [2, 0] }, widgets: { instruction } },
   ];
@@ -96,11 +105,31 @@ function chainedEdits(): TemplateNode[] {
   ];
 }
 
+/** One edit confined to the area transparent in the loaded file (the mask editor paints it), pasted back. */
+function maskedEdit(): TemplateNode[] {
+  return [
+    ...sourceNodes('turn it into a pencil sketch', SAMPLE_MASKED_IMAGE),
+    ...editNodes(6, 2, 5, 4, { mode: 'single', value: 0.8 }, 560),
+    {
+      id: 10,
+      type: 'ImageCompositeMasked',
+      pos: [1740, 60],
+      links: { destination: [3, 0], source: [9, 0], mask: [3, 1] },
+      widgets: { x: 0, y: 0, resize_source: false },
+      title: 'Edit Inside the Mask',
+    },
+    { id: 11, type: 'SaveImage', pos: [2080, 60], links: { images: [10, 0] }, widgets: { filename_prefix: 'Kontinuous_masked' } },
+    { id: 12, type: 'MaskToImage', pos: [1060, 60], links: { mask: [3, 1] } },
+    { id: 13, type: 'PreviewImage', pos: [1400, 60], links: { images: [12, 0] }, title: 'Mask (scaled)' },
+  ];
+}
+
 /** File name -> template nodes, for every shipped workflow. */
 export const SHIPPED_WORKFLOWS: Record<string, () => TemplateNode[]> = {
   'kontinuous-edit.json': kontinuousEdit,
   'strength-sweep.json': strengthSweep,
   'chained-edits.json': chainedEdits,
+  'masked-edit.json': maskedEdit,
 };
 
 /** The JSON text of a shipped workflow as the builder produces it; throws for an unknown name. */

@@ -15,7 +15,7 @@ import { FileAreas } from '../../server/store/file-areas.js';
 const names = Object.keys(SHIPPED_WORKFLOWS);
 
 test('every shipped workflow file is what the template builder produces (regenerate with --write)', () => {
-  assert.deepEqual(names.sort(), ['chained-edits.json', 'kontinuous-edit.json', 'strength-sweep.json']);
+  assert.deepEqual(names.sort(), ['chained-edits.json', 'kontinuous-edit.json', 'masked-edit.json', 'strength-sweep.json']);
   for (const name of names) {
     assert.equal(readFileSync(path.join(WORKFLOWS_DIR, name), 'utf8'), shippedWorkflowJson(name), `${name} drifted from server/cli/shipped-workflows.ts`);
   }
@@ -25,7 +25,7 @@ test('shipped workflows are valid 0.4 workflows, convert cleanly and validate as
   const dataDir = mkdtempSync(path.join(tmpdir(), 'knodes-wf-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const files = new FileAreas(dataDir);
-  assert.deepEqual(seedSampleInputs(files), ['chelsea.png']);
+  assert.deepEqual(seedSampleInputs(files), ['chelsea.png', 'chelsea-masked.png']);
   assert.deepEqual(seedSampleInputs(files), [], 'an existing file is never replaced');
   const defs = bindBundleChoices(allNodes, () => ['kontext-tiny']).map((def) =>
     def.id === 'LoadImage' ? { ...def, inputs: { ...def.inputs, required: { image: { ...def.inputs.required.image!, choices: () => files.listImages('input') } } } } : def,
