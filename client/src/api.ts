@@ -97,10 +97,11 @@ export class ApiClient {
     return `${this.base}${route}${route.includes('?') ? '&' : '?'}token=${encodeURIComponent(this.token)}`;
   }
 
-  /** A /view URL for an image reference (optionally a small webp preview for thumbnails). */
-  viewUrl(image: ImageRef, thumbnail = false): string {
+  /** A /view URL for an image reference (optionally a small webp preview for thumbnails, or one channel group). */
+  viewUrl(image: ImageRef, thumbnail = false, channel: 'rgba' | 'rgb' | 'a' = 'rgba'): string {
     const query = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder ?? '', type: image.type ?? 'output' });
     if (thumbnail) query.set('preview', 'webp;80');
+    if (channel !== 'rgba') query.set('channel', channel);
     return this.url(`/view?${query}`);
   }
 
@@ -180,6 +181,20 @@ export class ApiClient {
     form.append('image', file, name);
     form.append('type', 'input');
     const result = await this.request<{ name: string; subfolder: string; type: string }>('/upload/image', { method: 'POST', body: form });
+    return { ...result, filename: result.name };
+  }
+
+  /**
+   * Uploads a mask (a PNG whose alpha is 0 where masked) for `original`; the server stores the original with that
+   * alpha under `target` and answers its name. Throws ApiError with the server's reason (size mismatch, say).
+   */
+  async uploadMask(mask: Blob, name: string, original: ImageRef, target: { subfolder: string; type?: string }): Promise<ImageRef & { name: string }> {
+    const form = new FormData();
+    form.append('image', mask, name);
+    form.append('original_ref', JSON.stringify({ filename: original.filename, subfolder: original.subfolder ?? '', type: original.type }));
+    form.append('type', target.type ?? 'input');
+    form.append('subfolder', target.subfolder);
+    const result = await this.request<{ name: string; subfolder: string; type: string }>('/upload/mask', { method: 'POST', body: form });
     return { ...result, filename: result.name };
   }
 

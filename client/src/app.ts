@@ -17,6 +17,7 @@ import { WorkflowTabs } from './state/tabs.js';
 import { snapshotOf } from './state/undo.js';
 import { ChangeTracking } from './state/change-tracking.js';
 import { applySeedControls } from './widgets/create-widgets.js';
+import { maskMenuEntries } from './mask/load-image-mask.js';
 import { LiveStrength } from './strength/live.js';
 import { isStrengthNode } from './strength/strengths.js';
 import { SweepCollector } from './strength/sweep-collector.js';
@@ -90,6 +91,7 @@ export class App {
     if (host) sizeCanvas(this.canvas, host.clientWidth, host.clientHeight);
     installErrorOverlay(this.canvas);
     customiseNodeMenu(this.canvas, (node) => [
+      ...maskMenuEntries(node),
       { content: node.mode === 4 ? 'Stop bypassing (Ctrl+B)' : 'Bypass (Ctrl+B)', callback: () => this.toggleMode([node], 4) },
       { content: node.mode === 2 ? 'Unmute (Ctrl+M)' : 'Mute (Ctrl+M)', callback: () => this.toggleMode([node], 2) },
     ]);

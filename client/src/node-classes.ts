@@ -5,6 +5,7 @@ import type { InputSpecTuple, NodeInfo, ObjectInfo } from './api.js';
 import { addWidgetForInput, isSeedInput, isWidgetSpec, SEED_CONTROL_VALUES, type WidgetHost } from './widgets/create-widgets.js';
 import { addImageDisplay } from './widgets/image-display.js';
 import { addImageUpload, type UploadHost } from './widgets/image-upload.js';
+import { addMaskEditing } from './mask/load-image-mask.js';
 import { viewOf } from './node-state.js';
 
 /** What node classes need from the app at construction time. */
@@ -61,7 +62,10 @@ function buildClass(type: string, info: NodeInfo, host: NodeHost): typeof LGraph
         const opts = spec[1] ?? {};
         if (isWidgetSpec(spec)) {
           const widget = addWidgetForInput(this, name, spec, host);
-          if (hasImageUpload(spec)) addImageUpload(this, widget, host);
+          if (hasImageUpload(spec)) {
+            addImageUpload(this, widget, host);
+            addMaskEditing(this, widget, host);
+          }
         } else {
           const slot = this.addInput(name, spec[0] as string, { tooltip: opts.tooltip as string | undefined } as never);
           if (optional) (slot as { label?: string }).label = `${name} (optional)`;

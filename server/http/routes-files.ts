@@ -1,67 +1,21 @@
-// GET /view and POST /upload/image: images only, in and out. Names are checked by FileAreas (400 unsafe,
-// 403 escape, 404 missing), content is sniffed (never the extension), and nothing but image types is served.
+// GET /view, POST /upload/image and POST /upload/mask: images only, in and out. Names are checked by FileAreas
+// (400 unsafe, 403 escape, 404 missing), content is sniffed (never the extension), and nothing but image types
+// is served.
 import path from 'node:path';
-import busboy from 'busboy';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { sniffImage, transcodeImage, type TranscodeFormat } from '../media/codec.js';
 import { FileAreas } from '../store/file-areas.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import { saveMaskedImage } from './mask-upload.js';
+import { nameForFormat, overwriteField, readImageUpload } from './uploads.js';
 
 const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif' };
-const EXTENSIONS: Record<string, string[]> = { png: ['.png'], jpeg: ['.jpg', '.jpeg'], webp: ['.webp'], gif: ['.gif'] };
 
 function queryString(value: unknown, name: string, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string') throw new HttpError(400, 'invalid_query', `${name} must be given once, as text`);
   return value;
-}
-
-interface Upload {
-  fields: Record<string, string>;
-  file: { name: string; data: Buffer } | null;
-}
-
-/** Reads a multipart upload with hard limits; throws HttpError 400/413 for bad or oversized bodies. */
-function readMultipart(req: Request, maxBytes: number): Promise<Upload> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: 1, fields: 20, fieldSize: 4096, parts: 25 } });
-    } catch {
-      reject(new HttpError(400, 'invalid_multipart', 'the upload must be multipart/form-data with a boundary'));
-      return;
-    }
-    const upload: Upload = { fields: {}, file: null };
-    let failure: HttpError | null = null;
-    const fail = (error: HttpError): void => {
-      failure ??= error;
-    };
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) fail(new HttpError(400, 'invalid_multipart', `the form field "${name.slice(0, 50)}" is too long`));
-      upload.fields[name] = value;
-    });
-    parser.on('file', (name, stream, info) => {
-      if (name !== 'image' || upload.file) {
-        stream.resume();
-        if (name !== 'image') fail(new HttpError(400, 'invalid_multipart', `unexpected file field "${name.slice(0, 50)}" (send the file as "image")`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => fail(new HttpError(413, 'file_too_large', `the file is larger than the limit of ${maxBytes} bytes`)));
-      stream.on('close', () => {
-        upload.file = { name: info.filename ?? 'upload', data: Buffer.concat(chunks) };
-      });
-    });
-    for (const event of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
-      parser.on(event, () => fail(new HttpError(400, 'invalid_multipart', `the upload has too many parts (${event})`)));
-    }
-    parser.on('error', () => reject(new HttpError(400, 'invalid_multipart', 'the multipart body is malformed')));
-    parser.on('close', () => (failure ? reject(failure) : resolve(upload)));
-    req.on('error', () => reject(new HttpError(400, 'request_aborted', 'the upload was aborted')));
-    req.pipe(parser);
-  });
 }
 
 export function fileRoutes(ctx: ServerContext): Router {
@@ -110,24 +64,18 @@ export function fileRoutes(ctx: ServerContext): Router {
   });
 
   router.post('/upload/image', async (req, res) => {
-    const contentType = String(req.headers['content-type'] ?? '');
-    if (!contentType.toLowerCase().startsWith('multipart/form-data')) {
-      throw new HttpError(400, 'invalid_multipart', 'upload the image as multipart/form-data with the file in field "image"');
-    }
-    const upload = await readMultipart(req, config.limits.uploadBytes);
-    if (!upload.file) throw new HttpError(400, 'missing_file', 'the upload has no file in field "image"');
-    if (upload.file.data.length === 0) throw new HttpError(400, 'invalid_image', 'the uploaded file is empty');
+    const upload = await readImageUpload(req, config.limits);
     const type = FileAreas.checkType(upload.fields.type || 'input');
     const subfolder = upload.fields.subfolder ?? '';
-    const overwrite = upload.fields.overwrite === 'true' || upload.fields.overwrite === '1';
-    const info = await sniffImage(upload.file.data, config.limits.maxPixels);
-    if (info.width > config.limits.maxSide || info.height > config.limits.maxSide) {
-      throw new HttpError(400, 'invalid_image', `the image is ${info.width}x${info.height}; the largest side this server accepts is ${config.limits.maxSide}`);
-    }
-    let name = upload.file.name;
-    // The stored name must say what the bytes are, so no later reader trusts a misleading extension.
-    if (!EXTENSIONS[info.format]!.includes(path.extname(name).toLowerCase())) name = `${name}${EXTENSIONS[info.format]![0]}`;
-    const saved = files.saveUpload(upload.file.data, name, subfolder, type, overwrite);
+    const name = nameForFormat(upload.file.name, upload.info.format);
+    const saved = files.saveUpload(upload.file.data, name, subfolder, type, overwriteField(upload.fields));
+    res.json({ name: saved.filename, subfolder: saved.subfolder, type: saved.type });
+  });
+
+  // ComfyUI's mask editor saves here: the uploaded alpha goes onto the original that `original_ref` names.
+  router.post('/upload/mask', async (req, res) => {
+    const upload = await readImageUpload(req, config.limits, 'mask');
+    const saved = await saveMaskedImage(files, config.limits, upload);
     res.json({ name: saved.filename, subfolder: saved.subfolder, type: saved.type });
   });
 

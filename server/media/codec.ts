@@ -93,6 +93,35 @@ export async function decodeImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIX
   return { image: makeImageBatch(1, raw.height, raw.width, pixels), alpha };
 }
 
+/** An 8-bit interleaved RGBA raster with straight (not premultiplied) alpha. */
+export interface RgbaImage {
+  /** width*height*4 bytes. */
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes the first frame of an accepted image to 8-bit sRGB RGBA (EXIF orientation applied, as Load Image
+ * sees it; opaque images get alpha 255). Throws ImageRejectedError for refused input.
+ */
+export async function decodeRgba(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<RgbaImage> {
+  await sniffImage(bytes, maxPixels);
+  const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels })
+    .rotate()
+    .toColourspace('srgb')
+    .ensureAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 4) throw new ImageRejectedError(`the image decodes to ${info.channels} channels, not RGBA`);
+  return { data, width: info.width, height: info.height };
+}
+
+/** Encodes an RGBA raster as PNG (alpha kept as given). */
+export async function encodeRgbaPng(image: RgbaImage): Promise<Buffer> {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } }).png({ compressionLevel: 4 }).toBuffer();
+}
+
 /** Item `index` of a batch as 8-bit interleaved RGB; throws RangeError for an index outside the batch. */
 export function toRgb8(image: ImageBatch, index: number): Buffer {
   if (!Number.isInteger(index) || index < 0 || index >= image.count) {
@@ -167,7 +196,8 @@ export async function transcodeImage(
 ): Promise<{ data: Buffer; format: TranscodeFormat }> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const info = await sniffImage(bytes, maxPixels);
-  let pipeline = sharp(bytes, { limitInputPixels: maxPixels });
+  // Oriented as Load Image decodes it, so a mask painted over a preview lines up with the file's pixels.
+  let pipeline = sharp(bytes, { limitInputPixels: maxPixels }).rotate();
   if (options.channel === 'rgb') pipeline = pipeline.removeAlpha();
   else if (options.channel === 'a') pipeline = info.hasAlpha ? pipeline.extractChannel(3) : pipeline.removeAlpha().greyscale().linear(0, 255);
   const format: TranscodeFormat = options.format ?? (info.format === 'jpeg' ? 'jpeg' : info.format === 'webp' ? 'webp' : 'png');

@@ -63,3 +63,24 @@ export function addPngText(png: Uint8Array, text: Record<string, string>): Buffe
   chunks.splice(end < 0 ? chunks.length : end, 0, ...extra);
   return writePngChunks(chunks);
 }
+
+/** Chunk types that hold text: Latin-1, compressed and international. */
+const TEXT_CHUNK_TYPES = new Set(['tEXt', 'zTXt', 'iTXt']);
+
+/**
+ * Copies the text chunks of `source` (an embedded workflow and prompt, say) into `target` before its IEND, so a
+ * re-encoded image keeps them; a source that is not a well-formed PNG has none. Throws when `target` is not a PNG.
+ */
+export function copyPngText(source: Uint8Array, target: Uint8Array): Buffer {
+  let text: PngChunk[];
+  try {
+    text = readPngChunks(source).filter((chunk) => TEXT_CHUNK_TYPES.has(chunk.name));
+  } catch {
+    text = [];
+  }
+  const chunks = readPngChunks(target);
+  if (!text.length) return Buffer.from(target.buffer, target.byteOffset, target.byteLength);
+  const end = chunks.findIndex((c) => c.name === 'IEND');
+  chunks.splice(end < 0 ? chunks.length : end, 0, ...text);
+  return writePngChunks(chunks);
+}

@@ -137,6 +137,8 @@ export function buildShell(app: App, root: HTMLElement, canvasElement: HTMLCanva
   window.addEventListener('keydown', (e) => {
     const target = e.target as HTMLElement;
     if (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable) return;
+    // A modal (the mask editor) owns the keyboard: Ctrl+Z there must not undo the graph hidden behind it.
+    if (document.querySelector('.kx-modal')) return;
     const mod = e.ctrlKey || e.metaKey;
     if (mod && e.shiftKey && e.key === 'Enter') void app.queue({ front: true });
     else if (mod && e.key === 'Enter') queueNow();

@@ -1,7 +1,7 @@
 // Upload controls for Load Image's picker (file dialog, drag-drop on the node, paste) and the thumbnail of the
 // chosen input image. The server stores the file in its input area and answers the name the combo then holds.
 import type { AnyWidget, LGraphNode } from '../litegraph-adapter.js';
-import type { ApiClient } from '../api.js';
+import type { ApiClient, ImageRef } from '../api.js';
 import { showImages } from './image-display.js';
 
 /** What the upload controls need from the app. */
@@ -12,11 +12,29 @@ export interface UploadHost {
   notifyError(message: string): void;
 }
 
-/** The input-area reference for a combo value such as "sub/dir/name.png". */
-export function inputImageUrl(api: ApiClient, value: string): string {
+/** The input-area reference for a combo value such as "sub/dir/name.png" (the server's FileAreas.splitName). */
+export function inputImageRef(value: string): ImageRef {
   const slash = value.lastIndexOf('/');
-  const ref = { filename: value.slice(slash + 1), subfolder: slash >= 0 ? value.slice(0, slash) : '', type: 'input' };
-  return api.viewUrl(ref);
+  return { filename: value.slice(slash + 1), subfolder: slash >= 0 ? value.slice(0, slash) : '', type: 'input' };
+}
+
+/** The combo value for a stored upload: "subfolder/name", or the name alone. */
+export function comboValueOf(stored: { name: string; subfolder: string }): string {
+  return stored.subfolder ? `${stored.subfolder}/${stored.name}` : stored.name;
+}
+
+/** The /view URL of a combo value's input image. */
+export function inputImageUrl(api: ApiClient, value: string): string {
+  return api.viewUrl(inputImageRef(value));
+}
+
+/** Points an image combo at a stored file as a user's choice would: listed, selected, thumbnail and undo step. */
+export function pointComboAt(node: LGraphNode, combo: AnyWidget, value: string, host: Pick<UploadHost, 'changed'>): void {
+  const values = combo.options.values as string[];
+  if (Array.isArray(values) && !values.includes(value)) values.push(value);
+  combo.value = value;
+  combo.callback?.(value);
+  host.changed(node);
 }
 
 /** A node that accepts image files (Load Image): the app routes drops and pastes to `uploadFile`. */
@@ -26,12 +44,8 @@ export type UploadableNode = LGraphNode & { uploadFile?: (file: File) => Promise
 export async function uploadInto(node: LGraphNode, combo: AnyWidget, file: File, host: UploadHost): Promise<string> {
   if (!file.type.startsWith('image/')) throw new Error(`"${file.name}" is not an image (type ${file.type || 'unknown'})`);
   const stored = await host.api.uploadImage(file, file.name || 'pasted.png');
-  const value = stored.subfolder ? `${stored.subfolder}/${stored.name}` : stored.name;
-  const values = combo.options.values as string[];
-  if (Array.isArray(values) && !values.includes(value)) values.push(value);
-  combo.value = value;
-  combo.callback?.(value);
-  host.changed(node);
+  const value = comboValueOf(stored);
+  pointComboAt(node, combo, value, host);
   return value;
 }
 
