@@ -11,7 +11,9 @@ Options for run:
   --set <node>.<input>=<value>   change an input before running (repeatable); <node> is a node id, a node title
                                  or a class type used by exactly one node, e.g. --set 6.value=0.3
                                  --set KontextTextEncode.instruction="make it snow"
-  --image <path>                 use this picture for every Load Image node (copied into the data dir's input/)
+  --image <path>                 use this picture for every Load Image node (copied into the data dir's input/);
+                                 repeat it, or name a folder, to run once per picture (model and text encoding
+                                 load once); --out then gets a folder per picture, named after it
   --out <dir>                    copy the output files into this folder
   --data-dir <dir>               input/, output/ and temp/ (default ./data; KONTINUOUS_DATA_DIR)
   --device <d>                   auto | cpu | cuda | webgpu (default auto; KONTINUOUS_DEVICE)
@@ -30,7 +32,8 @@ export interface RunArgs {
   command: 'run';
   file: string;
   sets: Array<{ node: string; input: string; value: string }>;
-  image: string | null;
+  /** Pictures or folders of pictures for Load Image; empty: the workflow's own. */
+  images: string[];
   out: string | null;
   dataDir: string | null;
   device: string | null;
@@ -121,7 +124,7 @@ export function parseArgs(argv: string[]): CliArgs {
     command,
     file: positional[0]!,
     sets: (values.set ?? []).map(parseSet),
-    image: single('image'),
+    images: values.image ?? [],
     out: single('out'),
     dataDir: single('data-dir'),
     device,

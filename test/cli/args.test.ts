@@ -17,7 +17,7 @@ test('run takes a file and repeatable --set, plus the documented options', () =>
     { node: '6', input: 'value', value: '0.3' },
     { node: 'KontextTextEncode', input: 'instruction', value: 'a=b.c' },
   ]);
-  assert.deepEqual([args.image, args.out, args.device, args.json, args.quiet], ['x.png', 'o', 'cpu', true, true]);
+  assert.deepEqual([args.images, args.out, args.device, args.json, args.quiet], [['x.png'], 'o', 'cpu', true, true]);
 });
 
 test('models takes --check and refuses run options', () => {

@@ -2,10 +2,11 @@
 // outputs land in --out, and every documented exit code is produced by the situation it names.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import sharp from 'sharp';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'bundles');
@@ -75,6 +76,58 @@ test('--json prints a summary of what ran and what was cached', async () => {
   assert.equal(summary.provider, 'cpu');
   assert.ok(summary.onnx_ms >= 0 && summary.total_ms >= summary.onnx_ms);
   assert.equal(run.stderr.includes('['), false, '--quiet prints no progress');
+});
+
+test('--image with a folder and a file runs once per picture; the model and the instruction load once', async () => {
+  const shoot = path.join(scratch, 'shoot');
+  const other = path.join(scratch, 'other');
+  mkdirSync(shoot, { recursive: true });
+  mkdirSync(other, { recursive: true });
+  const flat = (r: number, g: number, b: number): sharp.Sharp => sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } });
+  writeFileSync(path.join(shoot, 'a.png'), await flat(200, 30, 30).png().toBuffer());
+  writeFileSync(path.join(shoot, 'b.jpg'), await flat(30, 30, 200).jpeg().toBuffer());
+  writeFileSync(path.join(shoot, 'notes.txt'), 'not a picture');
+  writeFileSync(path.join(other, 'a.png'), await flat(30, 200, 30).png().toBuffer());
+  const out = path.join(scratch, 'out-batch');
+  const run = await cli(fixtureRun('kontinuous-edit.json', ['--set', '8.steps=1', '--image', shoot, '--image', path.join(other, 'a.png'), '--json', '--out', out]));
+  assert.equal(run.code, 0, run.stderr);
+  const summaries = JSON.parse(run.stdout) as Array<{ image: string; status: string; ran: Array<{ title: string }>; cached: string[]; outputs: string[] }>;
+  assert.deepEqual(summaries.map((s) => path.relative(scratch, s.image)), ['shoot/a.png', 'shoot/b.jpg', 'other/a.png']);
+  assert.deepEqual(summaries.map((s) => s.status), ['success', 'success', 'success']);
+  assert.equal(summaries[0]!.ran.length, 11);
+  for (const later of summaries.slice(1)) {
+    assert.ok(later.cached.includes('Load Kontext Model #2') && later.cached.includes('Encode Text #5'), later.cached.join(', '));
+    assert.ok(later.ran.some((r) => r.title === 'Kontext Denoise #8'), 'the edit itself runs again');
+  }
+  // Each picture's files in a folder named after it; the second a.png gets a-2.
+  assert.deepEqual(summaries.map((s) => path.relative(out, path.dirname(s.outputs[0]!))), ['a', 'b', 'a-2']);
+  assert.ok(summaries.every((s) => s.outputs.some((f) => path.basename(f).startsWith('Kontinuous_edit'))), 'each picture\'s edit is saved');
+  // The scaled source each run previewed (the fixture's random weights hardly look at it) is its own picture.
+  const previews = summaries.map((s) => s.outputs.find((f) => !path.basename(f).startsWith('Kontinuous_edit'))!);
+  const means = await Promise.all(previews.map(async (file) => (await sharp(readFileSync(file)).stats()).channels.map((c) => Math.round(c.mean))));
+  assert.deepEqual(means.map((m) => m.indexOf(Math.max(...m))), [0, 2, 1], `red, blue, green: ${JSON.stringify(means)}`);
+  assert.match(run.stderr, /\[3\/3\] .*other.a\.png/);
+  assert.match(run.stderr, /3 of 3 picture\(s\) edited/);
+});
+
+test('--image in a batch: a bad picture fails alone (exit 1), a folder without pictures is refused (exit 2)', async () => {
+  const mixed = path.join(scratch, 'mixed');
+  mkdirSync(mixed, { recursive: true });
+  writeFileSync(path.join(mixed, '1-broken.png'), 'not a png at all');
+  writeFileSync(path.join(mixed, '2-good.png'), await sharp({ create: { width: 40, height: 30, channels: 3, background: '#808080' } }).png().toBuffer());
+  const run = await cli(fixtureRun('kontinuous-edit.json', ['--set', '8.steps=1', '--image', mixed, '--json', '--quiet']));
+  assert.equal(run.code, 1, run.stderr);
+  const summaries = JSON.parse(run.stdout) as Array<{ status: string; failures: Array<{ type: string }> }>;
+  assert.deepEqual(summaries.map((s) => s.status), ['error', 'success']);
+  assert.equal(summaries[0]!.failures[0]!.type, 'LoadImage');
+  const empty = path.join(scratch, 'empty');
+  mkdirSync(empty, { recursive: true });
+  const refused = await cli(fixtureRun('kontinuous-edit.json', ['--image', empty]));
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--image: the folder .*empty holds no \.png, \.jpg/);
+  const missing = await cli(fixtureRun('kontinuous-edit.json', ['--image', path.join(scratch, 'nowhere')]));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--image: cannot read .*nowhere: no such file or folder/);
 });
 
 test('a PNG saved by a run carries its workflow and runs again with --set applied', async () => {
