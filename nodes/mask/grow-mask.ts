@@ -24,14 +24,30 @@ function morphOnce(plane: Float32Array, width: number, height: number, grow: boo
   return out;
 }
 
-export function growMask(mask: MaskBatch, expand: number, tapered: boolean): MaskBatch {
+/** How long the passes may hold the event loop before letting the server answer requests (and an interrupt in). */
+const SLICE_MS = 20;
+
+/**
+ * The mask grown (expand > 0) or shrunk by |expand| passes. Each pass costs one sweep of the mask, so a large
+ * expand on a large mask takes seconds: the passes yield to the event loop every SLICE_MS and stop when `signal`
+ * aborts, so the server stays responsive and the run can be interrupted.
+ */
+export async function growMask(mask: MaskBatch, expand: number, tapered: boolean, signal?: AbortSignal): Promise<MaskBatch> {
   // Past width + height passes nothing changes any more, so a huge expand costs no more than that.
   const passes = Math.min(Math.abs(expand), mask.width + mask.height);
   const size = mask.width * mask.height;
   const values = new Float32Array(mask.values);
+  let sliceStart = performance.now();
   for (let b = 0; b < mask.count; b++) {
     let plane: Float32Array = values.slice(b * size, (b + 1) * size);
-    for (let i = 0; i < passes; i++) plane = morphOnce(plane, mask.width, mask.height, expand > 0, tapered);
+    for (let i = 0; i < passes; i++) {
+      plane = morphOnce(plane, mask.width, mask.height, expand > 0, tapered);
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        signal?.throwIfAborted();
+        sliceStart = performance.now();
+      }
+    }
     values.set(plane, b * size);
   }
   return makeMaskBatch(mask.count, mask.height, mask.width, values);
@@ -50,7 +66,7 @@ export const growMaskNode = defineNode({
     },
   },
   outputs: [{ type: 'MASK', name: 'MASK' }],
-  run(_ctx, inputs) {
-    return { outputs: [growMask(expectMask(inputs.mask, 'mask'), Number(inputs.expand), inputs.tapered_corners !== false)] };
+  async run(ctx, inputs) {
+    return { outputs: [await growMask(expectMask(inputs.mask, 'mask'), Number(inputs.expand), inputs.tapered_corners !== false, ctx.signal)] };
   },
 });

@@ -83,7 +83,7 @@ test('--image with a folder and a file runs once per picture; the model and the 
   const other = path.join(scratch, 'other');
   mkdirSync(shoot, { recursive: true });
   mkdirSync(other, { recursive: true });
-  const flat = (r: number, g: number, b: number): sharp.Sharp => sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } });
+  const flat = (r: number, g: number, b: number): ReturnType<typeof sharp> => sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } });
   writeFileSync(path.join(shoot, 'a.png'), await flat(200, 30, 30).png().toBuffer());
   writeFileSync(path.join(shoot, 'b.jpg'), await flat(30, 30, 200).jpeg().toBuffer());
   writeFileSync(path.join(shoot, 'notes.txt'), 'not a picture');

@@ -69,16 +69,30 @@ test('Composite Masked widens one destination to a sweep and keeps the sweep\'s 
     /input "mask" expects a MASK value/);
 });
 
-test('Grow Mask dilates by one 3x3 step per pixel, a cross when tapered, and shrinks for a negative expand', () => {
+test('Grow Mask dilates by one 3x3 step per pixel, a cross when tapered, and shrinks for a negative expand', async () => {
   const dot = makeMaskBatch(1, 5, 5, Float32Array.from({ length: 25 }, (_, i) => (i === 12 ? 1 : 0)));
-  const cross = growMask(dot, 1, true);
+  const cross = await growMask(dot, 1, true);
   assert.deepEqual(Array.from(cross.values), [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
-  const square = growMask(dot, 1, false);
+  const square = await growMask(dot, 1, false);
   assert.deepEqual(Array.from(square.values), [0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
-  assert.deepEqual(Array.from(growMask(square, -1, false).values), Array.from(dot.values), 'erosion undoes the dilation');
-  assert.equal(growMask(dot, 16384, true).values.every((v) => v === 1), true, 'a huge expand fills the plane (and returns)');
+  assert.deepEqual(Array.from((await growMask(square, -1, false)).values), Array.from(dot.values), 'erosion undoes the dilation');
+  assert.equal((await growMask(dot, 16384, true)).values.every((v) => v === 1), true, 'a huge expand fills the plane (and returns)');
   const soft = makeMaskBatch(1, 1, 3, Float32Array.from([0.2, 0.7, 0.4]));
-  assert.deepEqual(rounded(growMask(soft, 1, true).values), [0.7, 0.7, 0.7], 'grey values dilate too');
+  assert.deepEqual(rounded((await growMask(soft, 1, true)).values), [0.7, 0.7, 0.7], 'grey values dilate too');
+});
+
+test('Grow Mask on a large mask keeps the event loop turning and stops when interrupted', async () => {
+  const big = makeMaskBatch(1, 1000, 1000);
+  big.values[500_500] = 1;
+  const controller = new AbortController();
+  let ticks = 0;
+  const timer = setInterval(() => {
+    ticks++;
+    if (ticks === 3) controller.abort(new Error('interrupted'));
+  }, 5);
+  await assert.rejects(growMask(big, 2000, true, controller.signal), /interrupted/);
+  clearInterval(timer);
+  assert.ok(ticks >= 3, 'timers ran while the mask grew');
 });
 
 test('Invert, Threshold, Solid and the mask-image conversions', async () => {
