@@ -2,6 +2,7 @@
 // and mirrored edges), so its prompts run unchanged. Between Convert Mask to Image and back, it softens a painted
 // mask so a confined edit fades into the unedited image instead of ending at a hard line.
 import { defineNode } from '../../server/engine/node-definition.js';
+import { cooperativePause } from '../cooperative.js';
 import { expectImage, makeImageBatch, type ImageBatch } from '../sockets.js';
 
 /** ComfyUI's kernel: Gaussian weights over positions spread evenly on [-1, 1], summing to 1. */
@@ -24,7 +25,7 @@ function reflect(i: number, n: number): number {
 }
 
 /** One separable pass along rows (step 3, length width) or columns (step 3 * width, length height). */
-function blurAxis(src: Float32Array, image: ImageBatch, kernel: Float32Array, alongRows: boolean): Float32Array {
+async function blurAxis(src: Float32Array, image: ImageBatch, kernel: Float32Array, alongRows: boolean, pause: () => Promise<void>): Promise<Float32Array> {
   const out = new Float32Array(src.length);
   const radius = (kernel.length - 1) / 2;
   const { width, height } = image;
@@ -34,6 +35,7 @@ function blurAxis(src: Float32Array, image: ImageBatch, kernel: Float32Array, al
   const lineStride = alongRows ? width * 3 : 3;
   for (let b = 0; b < image.count; b++) {
     for (let line = 0; line < lines; line++) {
+      await pause();
       const base = b * width * height * 3 + line * lineStride;
       for (let i = 0; i < length; i++) {
         for (let c = 0; c < 3; c++) {
@@ -60,10 +62,12 @@ export const imageBlurNode = defineNode({
     },
   },
   outputs: [{ type: 'IMAGE', name: 'IMAGE', tooltip: 'The blurred images.' }],
-  run(_ctx, inputs) {
+  async run(ctx, inputs) {
     const image = expectImage(inputs.image, 'image');
     const kernel = blurKernel(Number(inputs.blur_radius), Number(inputs.sigma));
-    const pixels = blurAxis(blurAxis(image.pixels, image, kernel, true), image, kernel, false);
+    // A large image at the largest radius takes seconds: the passes pause for the event loop and interrupts.
+    const pause = cooperativePause(ctx.signal);
+    const pixels = await blurAxis(await blurAxis(image.pixels, image, kernel, true, pause), image, kernel, false, pause);
     return { outputs: [makeImageBatch(image.count, image.height, image.width, pixels, image.meta.map((m) => ({ ...m })))] };
   },
 });

@@ -2,6 +2,7 @@
 // kernel when the corners are tapered), so its prompts run unchanged. A painted mask is rarely tight: growing it a
 // few pixels lets an edit reach the object's edge.
 import { defineNode } from '../../server/engine/node-definition.js';
+import { cooperativePause } from '../cooperative.js';
 import { MAX_SIDE } from '../image/resample.js';
 import { expectMask, makeMaskBatch, type MaskBatch } from './mask.js';
 
@@ -24,29 +25,22 @@ function morphOnce(plane: Float32Array, width: number, height: number, grow: boo
   return out;
 }
 
-/** How long the passes may hold the event loop before letting the server answer requests (and an interrupt in). */
-const SLICE_MS = 20;
-
 /**
  * The mask grown (expand > 0) or shrunk by |expand| passes. Each pass costs one sweep of the mask, so a large
- * expand on a large mask takes seconds: the passes yield to the event loop every SLICE_MS and stop when `signal`
- * aborts, so the server stays responsive and the run can be interrupted.
+ * expand on a large mask takes seconds: the passes pause for the event loop (nodes/cooperative.ts) and stop when
+ * `signal` aborts.
  */
 export async function growMask(mask: MaskBatch, expand: number, tapered: boolean, signal?: AbortSignal): Promise<MaskBatch> {
   // Past width + height passes nothing changes any more, so a huge expand costs no more than that.
   const passes = Math.min(Math.abs(expand), mask.width + mask.height);
   const size = mask.width * mask.height;
   const values = new Float32Array(mask.values);
-  let sliceStart = performance.now();
+  const pause = cooperativePause(signal);
   for (let b = 0; b < mask.count; b++) {
     let plane: Float32Array = values.slice(b * size, (b + 1) * size);
     for (let i = 0; i < passes; i++) {
       plane = morphOnce(plane, mask.width, mask.height, expand > 0, tapered);
-      if (performance.now() - sliceStart > SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        signal?.throwIfAborted();
-        sliceStart = performance.now();
-      }
+      await pause();
     }
     values.set(plane, b * size);
   }

@@ -20,7 +20,7 @@ import { decodeImage } from '../../server/media/codec.js';
 import { editHost, execute, shippedPrompt, type EditHost } from '../kontext/edit-host.js';
 
 async function first<T>(node: NodeDefinition, inputs: Record<string, unknown>): Promise<T> {
-  return ((await node.run({} as NodeContext, inputs)) as { outputs: T[] }).outputs[0]!;
+  return ((await node.run({ signal: new AbortController().signal } as NodeContext, inputs)) as { outputs: T[] }).outputs[0]!;
 }
 
 const rounded = (values: Float32Array, digits = 6): number[] => Array.from(values, (v) => Number(v.toFixed(digits)));
