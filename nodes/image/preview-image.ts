@@ -7,7 +7,7 @@ import { pngTextFor, saveBatch } from './save-output.js';
 // temp/ is emptied at every start, so a counter would reuse names across restarts and a browser could show a
 // stale cached preview; a random part per process keeps names unique, and one prefix (not one per run) keeps the
 // output counters to a single entry however many previews a long-running server writes.
-const PREFIX = `Kontinuous_temp_${randomBytes(4).toString('hex')}`;
+export const PREVIEW_PREFIX = `Kontinuous_temp_${randomBytes(4).toString('hex')}`;
 
 export const previewImageNode = defineNode({
   id: 'PreviewImage',
@@ -21,6 +21,6 @@ export const previewImageNode = defineNode({
   outputs: [],
   outputNode: true,
   async run(ctx, inputs) {
-    return { outputs: [], ui: await saveBatch(ctx, inputs.images as ImageBatch, 'temp', PREFIX, pngTextFor(ctx)) };
+    return { outputs: [], ui: await saveBatch(ctx, inputs.images as ImageBatch, 'temp', PREVIEW_PREFIX, pngTextFor(ctx)) };
   },
 });

@@ -119,8 +119,7 @@ function maskedEdit(): TemplateNode[] {
       title: 'Edit Inside the Mask',
     },
     { id: 11, type: 'SaveImage', pos: [2080, 60], links: { images: [10, 0] }, widgets: { filename_prefix: 'Kontinuous_masked' } },
-    { id: 12, type: 'MaskToImage', pos: [1060, 60], links: { mask: [3, 1] } },
-    { id: 13, type: 'PreviewImage', pos: [1400, 60], links: { images: [12, 0] }, title: 'Mask (scaled)' },
+    { id: 12, type: 'MaskPreview', pos: [1060, 60], links: { mask: [3, 1] }, title: 'Mask (scaled)' },
   ];
 }
 

@@ -164,9 +164,9 @@ test('Scale Image for Kontext crops the mask with the image, and refuses a mask 
   for (let p = 0; p < 90 * 30; p++) if (p % 90 < 45) rgba[p * 4 + 3] = 0;   // left half transparent
   await writeFile(host.files.resolve('input', '', 'wide.png'), await sharp(rgba, { raw: { width: 90, height: 30, channels: 4 } }).png().toBuffer());
   const prompt = shippedPrompt(host, 'masked-edit.json', { '1.image': 'wide.png', '3.fit': 'crop' });
-  const result = await execute(host, { '1': prompt['1']!, '2': prompt['2']!, '3': prompt['3']!, '12': prompt['12']!, '13': prompt['13']! });
+  const result = await execute(host, { '1': prompt['1']!, '2': prompt['2']!, '3': prompt['3']!, '12': prompt['12']! });
   assert.equal(result.status, 'success', JSON.stringify(result.failures));
-  const ref = result.outputs['13']!.images![0]!;
+  const ref = result.outputs['12']!.images![0]!;
   const { image } = await decodeImage(await readFile(host.files.resolve(ref.type as 'temp', ref.subfolder, ref.filename)));
   // The centre crop keeps the middle of a 3:1 image, so the seam stays in the middle of the scaled mask.
   const row = Array.from({ length: image.width }, (_, x) => image.pixels[((image.height >> 1) * image.width + x) * 3]!);
