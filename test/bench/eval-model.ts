@@ -151,9 +151,9 @@ if (compare?.rows) {
 if (spacing !== 'as given' && !args.includes('--no-write')) console.log(`spacing '${spacing}': BENCHMARKS.md is left as it is (use --report to keep the figures)`);
 if (!args.includes('--no-write') && spacing === 'as given') {
   const fmt = (key: string, v: number | null | undefined): string =>
-    v === null || v === undefined ? '-' : ['nearer_target', 'monotone', 'instr_differs'].includes(key) ? `${(v * 100).toFixed(0)} %` : v.toFixed(key.endsWith('kl') ? 3 : 2);
+    v === null || v === undefined ? '-' : ['nearer_target', 'edit_share', 'monotone', 'instr_differs'].includes(key) ? `${(v * 100).toFixed(0)} %` : v.toFixed(key.endsWith('kl') ? 3 : 2);
   const bars = Object.entries(report.bars as Record<string, { value: number; bar: string; met: boolean }>);
-  const cols = ['psnr_s0', 'vae_psnr', 'psnr_s1', 'nearer_target', 'monotone', 'kl', 'gt_kl', 'instr_differs'];
+  const cols = ['psnr_s0', 'vae_psnr', 'psnr_s1', 'nearer_target', 'edit_share', 'monotone', 'kl', 'gt_kl', 'instr_differs'];
   const perCategory = Object.entries(report.per_category as Record<string, Record<string, number>>).map(
     ([cat, row]) => `| ${cat} | ${row.n} | ${cols.map((k) => fmt(k, row[k])).join(' | ')} |`,
   );
@@ -171,8 +171,8 @@ distance). ${jobs.length} pairs took ${seconds.toFixed(0)} s. The PyTorch evalua
 ${bars.map(([key, b]) => `| ${key} | ${fmt(key, b.value)} | ${b.bar} | ${b.met ? 'yes' : 'NO'}${compare ? ` | ${fmt(key, compare.bars?.[key]?.value)}` : ''} |`).join('\n')}
 | vae_psnr (ceiling for psnr_s0) | ${fmt('vae_psnr', report.per_category.all.vae_psnr)} | | |${compare ? ` ${fmt('vae_psnr', compare.per_category?.all?.vae_psnr)} |` : ''}
 
-| category | n | s0 PSNR | VAE PSNR | s1 PSNR | nearer target | monotone | KL | ground-truth KL | instruction differs |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| category | n | s0 PSNR | VAE PSNR | s1 PSNR | nearer target | edit made at s = 1 | monotone | KL | ground-truth KL | instruction differs |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${perCategory.join('\n')}
 `;
   const file = flag('benchmarks') ?? path.join(REPO_DIR, 'BENCHMARKS.md');

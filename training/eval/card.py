@@ -11,6 +11,7 @@ COLUMNS = [
     ("psnr_s1", "s=1 PSNR to target (dB)", "{:.2f}"),
     ("nearer_target", "s=1 nearer target than source (MSE)", "{:.0%}"),
     ("nearer_target_perceptual", "same, MS-SSIM-C", "{:.0%}"),
+    ("edit_share", "share of the target edit made at s=1", "{:.0%}"),
     ("monotone", "monotone", "{:.0%}"),
     ("kl", "smoothness KL", "{:.3f}"),
     ("gt_kl", "ground-truth KL", "{:.3f}"),

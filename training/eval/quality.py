@@ -4,7 +4,10 @@ Per pair (held-out image, instruction, ground-truth sweep): one sweep at s in {0
 seeded noise, decoded; then
 - psnr_s0: PSNR of the s=0 output to the source, beside vae_psnr (the VAE's own reconstruction, the ceiling);
 - psnr_s1: PSNR of the s=1 output to the target edit; nearer_target: its pixel MSE to the target is below its
-  MSE to the source (nearer_target_perceptual: the same with the perceptual distance);
+  MSE to the source (nearer_target_perceptual: the same with the perceptual distance); edit_share: how much of
+  the target edit the s=1 output made, the projection of its change onto the target's change (1 = all of it,
+  0 = none; nearer_target holds exactly when it exceeds 0.5, so it tells an edit made too weakly from one made
+  wrongly);
 - monotone: the perceptual distance to the source strictly grows at each of the six strengths;
 - kl: KL(normalised adjacent perceptual distances || uniform) of the sweep (gt_kl: of the ground truth);
 - instruction following: the s=1 output for another pair's instruction (another category) on the same image,
@@ -31,7 +34,7 @@ BARS = {
     "instr_differs": (">=", 0.85),
 }
 KEYS = ["psnr_s0", "vae_psnr", "psnr_s1", "nearer_target", "nearer_target_perceptual", "monotone", "kl", "gt_kl",
-        "instr_distance", "seed_distance", "instr_differs", "nearer_own_target"]
+        "instr_distance", "seed_distance", "instr_differs", "nearer_own_target", "edit_share"]
 
 
 def _uint8(x):
@@ -107,6 +110,9 @@ def pair_row(args):
     f_other, f_seed = perceptual.Features(_f(out_o)), perceptual.Features(_f(out_s))
     f_other_tgt = perceptual.Features(_f(other_tgt))
     s1 = outs[-1]
+    edit = (tgt01 - src01).ravel()
+    made = (s1 - src01).ravel()
+    norm = float(edit @ edit)
     instr_d = perceptual.feature_distance(f_other, feats[-1])
     seed_d = perceptual.feature_distance(f_seed, feats[-1])
     return {
@@ -116,6 +122,7 @@ def pair_row(args):
         "vae_psnr": metrics.psnr(_f(recon), src01),
         "psnr_s1": metrics.psnr(s1, tgt01),
         "nearer_target": float(np.mean((s1 - tgt01) ** 2) < np.mean((s1 - src01) ** 2)),
+        "edit_share": float(made @ edit / norm) if norm > 0 else None,
         "nearer_target_perceptual": float(perceptual.feature_distance(feats[-1], f_tgt)
                                           < perceptual.feature_distance(feats[-1], f_src)),
         "monotone": float(metrics.is_monotone(to_src)),
@@ -170,7 +177,7 @@ def report(rows):
 def format_report(rep):
     """A fixed-width text table of the figures per category, then the bars."""
     cols = [("psnr_s0", "s0 PSNR", "{:.2f}"), ("vae_psnr", "VAE PSNR", "{:.2f}"), ("psnr_s1", "s1 PSNR", "{:.2f}"),
-            ("nearer_target", "nearer%", "{:.0%}"), ("monotone", "monot%", "{:.0%}"), ("kl", "KL", "{:.3f}"),
+            ("nearer_target", "nearer%", "{:.0%}"), ("edit_share", "edit%", "{:.0%}"), ("monotone", "monot%", "{:.0%}"), ("kl", "KL", "{:.3f}"),
             ("gt_kl", "gt KL", "{:.3f}"), ("instr_differs", "instr%", "{:.0%}")]
     lines = [f"{'category':20s} {'n':>4s} " + " ".join(f"{h:>8s}" for _, h, _ in cols)]
     for cat, row in rep["per_category"].items():

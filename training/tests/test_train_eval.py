@@ -5,7 +5,7 @@ import torch
 
 from training.data.filtering import kl_to_uniform
 from training.eval import metrics
-from training.eval.quality import other_pair, report
+from training.eval.quality import other_pair, pair_row, report
 from training.eval.strip import shippable
 from training.gpu.run_all import slim_payload
 from training.gpu.stream import read_records_robust
@@ -55,6 +55,20 @@ def test_report_marks_bars_and_lists_every_category():
     assert rep["bars"]["psnr_s1"]["per_category"] == {"material_change": 24.0, "stylization": 18.0}
     rows[0]["kl"] = 0.5
     assert not report(rows)["bars"]["kl"]["met"]
+
+
+def test_edit_share_is_the_part_of_the_target_edit_made_and_decides_nearer():
+    rng = np.random.default_rng(0)
+    src = rng.integers(0, 100, (64, 64, 3)).astype(np.uint8)
+    tgt = (src.astype(int) + 100).astype(np.uint8)
+    rec = {"image_name": "x.png", "category": "stylization", "edit_instruction": "e", "lpips_sequence": [0.1] * 6}
+    for share in (0.3, 0.7):
+        sweep_out = np.stack([(src + round(100 * share * k / 5)).astype(np.uint8) for k in range(6)])
+        row = pair_row((rec, src, tgt, sweep_out, src, sweep_out[-1], sweep_out[-1], tgt))
+        assert abs(row["edit_share"] - share) < 0.01
+        assert row["nearer_target"] == float(share > 0.5)
+    # An unedited pair has no edit to share.
+    assert pair_row((rec, src, src, np.stack([src] * 6), src, src, src, src))["edit_share"] is None
 
 
 def test_slim_payload_halves_only_large_checkpoints():
