@@ -1,6 +1,7 @@
 // Kontext Denoise: the flow-matching loop. Every strength of a sweep is one item of one batch sharing the same
 // noise, so the results differ only by strength. Reports progress every step and a preview of the predicted
 // clean image, and stops within a step when interrupted.
+import { createHash } from 'node:crypto';
 import { defineNode, type NodeContext } from '../../server/engine/node-definition.js';
 import { floatTensor, strengthAtChange, type FloatTensor } from './math/index.js';
 import { SOCKET, MODEL_INPUT, CONDITIONING_INPUT, latentItem, makeLatent, type Conditioning, type KontextModel, type Latent, type Modulation } from './sockets.js';
@@ -11,6 +12,7 @@ import { fitLatentRgbMap, latentPreviewImage, type LatentRgbMap } from './latent
 import { encodeJpeg } from '../../server/media/codec.js';
 import { formatStrength, MAX_STRENGTHS } from './strength-values.js';
 import type { ItemMeta } from '../sockets.js';
+import { expectMask, maskPlane, resizeMask, type MaskBatch } from '../mask/mask.js';
 import { changePathOf, hasChangePath, PROBE_STRENGTHS, rememberChangePath, renderEvenly, roundStrength, spacingPlan, SPACINGS, type RenderStrengths } from './even-change.js';
 
 /** Most images one Denoise may produce (references x strengths), so a chained sweep cannot explode memory. */
@@ -23,6 +25,20 @@ interface Plan {
   references: Latent[];
   strengths: number[] | null;
   modulation: FloatTensor | null;
+}
+
+/**
+ * The edit mask on the latent grid (bilinear, as ComfyUI fits a noise mask to a latent); its first plane serves
+ * every item. A mask of another shape than the image is stretched to it, as in ComfyUI.
+ */
+function latentEditMask(mask: MaskBatch, latentH: number, latentW: number): Float32Array {
+  const first = { ...mask, count: 1, values: maskPlane(mask, 0) };
+  return Float32Array.from(resizeMask(first, latentW, latentH).values, (v) => Math.min(1, Math.max(0, v)));
+}
+
+/** A short digest of the mask's weights, for keys of what was measured with it. */
+function maskKey(mask: Float32Array): string {
+  return createHash('sha1').update(new Uint8Array(mask.buffer, mask.byteOffset, mask.byteLength)).digest('hex').slice(0, 16);
 }
 
 function plan(reference: Latent, modulation: Modulation | null): Plan {
@@ -130,6 +146,13 @@ export const kontextDenoise = defineNode({
           'evenly. A single strength s lands where the edit has made the fraction s of its change: the first time, ' +
           'six strengths of this edit are rendered to measure it; moving the slider afterwards costs one render.',
       },
+      mask: {
+        type: 'MASK',
+        tooltip:
+          'Where to edit (1, e.g. a painted area) and where to keep the reference (0). After every step the latent ' +
+          'outside is reset to the reference at that noise level, so the edit blends into unedited surroundings. ' +
+          'Decoding still alters the kept pixels slightly: paste the result back with Composite Masked for exact ones.',
+      },
     },
   },
   outputs: [{ type: SOCKET.LATENT, name: 'LATENT', tooltip: 'One edited latent per strength (and per reference), for Decode.' }],
@@ -141,6 +164,7 @@ export const kontextDenoise = defineNode({
     assertSameModel(model, conditioning, 'conditioning');
     assertSameModel(model, reference, 'reference latent');
     if (modulation) assertSameModel(model, modulation, 'modulation');
+    const maskInput = inputs.mask == null ? null : expectMask(inputs.mask, 'mask');
     const seed = Number(inputs.seed);
     const steps = Number(inputs.steps);
     const guidance = Number(inputs.guidance);
@@ -170,7 +194,9 @@ export const kontextDenoise = defineNode({
       text,
     });
     const stepsFor = (items: number): number => steps * Math.ceil(items / perCall);
-    const probeKey = (r: number): string => `${r}|${seed}|${steps}|${guidance}`;
+    const editMask = maskInput && latentEditMask(maskInput, first.height, first.width);
+    // The probe of an edit's change is kept per reference and settings: a masked edit changes differently.
+    const probeKey = (r: number): string => `${r}|${seed}|${steps}|${guidance}|${editMask ? maskKey(editMask) : 'whole'}`;
     const count = strengths?.length ?? 1;
     const total = references.reduce((sum, _, r) => {
       if (spacing === 'sweep') return sum + stepsFor(count) + stepsFor(count - 2);
@@ -195,6 +221,7 @@ export const kontextDenoise = defineNode({
           guidance,
           width: ref.width * scale,
           height: ref.height * scale,
+          ...(editMask && { editMask }),
         },
         {
           signal: ctx.signal,

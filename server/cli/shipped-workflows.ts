@@ -107,9 +107,13 @@ function chainedEdits(): TemplateNode[] {
 
 /** One edit confined to the area transparent in the loaded file (the mask editor paints it), pasted back. */
 function maskedEdit(): TemplateNode[] {
+  // Denoise edits inside the mask only, then Composite Masked makes the pixels outside it exactly the source's.
+  const edit = editNodes(6, 2, 5, 4, { mode: 'single', value: 0.8 }, 560);
+  const denoise = edit.find((node) => node.type === 'KontextDenoise')!;
+  denoise.links = { ...denoise.links, mask: [3, 1] };
   return [
     ...sourceNodes('turn it into a pencil sketch', SAMPLE_MASKED_IMAGE),
-    ...editNodes(6, 2, 5, 4, { mode: 'single', value: 0.8 }, 560),
+    ...edit,
     {
       id: 10,
       type: 'ImageCompositeMasked',

@@ -1,6 +1,9 @@
 // The Kontext sampling loop, independent of where the velocity comes from: noise from the seed (the same for
 // every item of a batch), the shifted sigma schedule, reference tokens appended after the target tokens each
-// step and the velocity sliced back to the target, Euler updates, x0 previews, abort between steps.
+// step and the velocity sliced back to the target, Euler updates, x0 previews, abort between steps. An edit mask
+// confines the edit: after every step, the latent outside it is put back to the reference noised to that step's
+// sigma (as ComfyUI's noise mask does with its source latent), so the model sees and blends into the unedited
+// surroundings, and at sigma 0 the outside is the reference itself.
 import { eulerStep, predictCleanLatent } from '../../nodes/kontext/math/euler.js';
 import { gaussianNoise } from '../../nodes/kontext/math/noise.js';
 import { packLatent, unpackTokens } from '../../nodes/kontext/math/packing.js';
@@ -23,6 +26,18 @@ export interface LoopRequest {
   seed: number | bigint;
   steps: number;
   scheduler: SchedulerConfig;
+  /**
+   * Where to edit, one weight per target latent pixel [h*w] (1 = edit, 0 = keep the reference, between: a blend);
+   * the reference must then be the target's size. Absent: the whole image.
+   */
+  editMask?: Float32Array;
+}
+
+/** Mask weights for every value of a packed token row: the latent pixel's weight in each channel's slot. */
+function packedMask(mask: Float32Array, channels: number, h: number, w: number): Float32Array {
+  const planes = new Float32Array(channels * h * w);
+  for (let c = 0; c < channels; c++) planes.set(mask, c * h * w);
+  return packLatent({ data: planes, dims: [1, channels, h, w] }).data;
 }
 
 export interface LoopCallbacks {
@@ -41,6 +56,15 @@ export interface LoopCallbacks {
   afterStep?: (step: number) => void;
 }
 
+/** x = m x + (1 - m) ((1 - sigma) ref + sigma noise): outside the mask, the reference at this noise level. */
+function keepOutside(x: Float32Array, mask: Float32Array, ref: Float32Array, noise: Float32Array, sigma: number): void {
+  for (let j = 0; j < x.length; j++) {
+    const m = mask[j]!;
+    if (m === 1) continue;
+    x[j] = m * x[j]! + (1 - m) * ((1 - sigma) * ref[j]! + sigma * noise[j]!);
+  }
+}
+
 /**
  * Runs the sampler and returns the final scaled latent [K,C,h,w].
  * @throws the signal's reason when aborted (checked before every step), or Error on inconsistent shapes.
@@ -56,6 +80,11 @@ export async function runDenoiseLoop(request: LoopRequest, velocityOf: VelocityF
   if (refBatch !== 1 && refBatch !== batch) throw new Error(`the reference latent has batch ${refBatch}; it must be 1 or the ${batch} items being denoised`);
 
   const refTokens = packLatent(request.reference);
+  const { editMask } = request;
+  if (editMask && (editMask.length !== h * w || refH !== h || refW !== w)) {
+    throw new Error(`an edit mask needs ${h}x${w} weights and a reference of the target's size; got ${editMask.length} weights and a ${refH}x${refW} reference`);
+  }
+  const keepWeights = editMask && packedMask(editMask, channels, h, w);
   const targetCount = (h / 2) * (w / 2);
   const refCount = (refH / 2) * (refW / 2);
   const width = channels * 4;
@@ -89,6 +118,11 @@ export async function runDenoiseLoop(request: LoopRequest, velocityOf: VelocityF
       const vk = velocity.data.subarray(k * jointItem, k * jointItem + targetItem);
       if (x0) predictCleanLatent(xk, vk, sigmas[i]!, x0.subarray(k * targetItem, (k + 1) * targetItem));
       eulerStep(xk, vk, sigmas[i]!, sigmas[i + 1]!);
+      if (keepWeights) {
+        const ref = refBatch === 1 ? refTokens.data : refTokens.data.subarray(k * refItem, (k + 1) * refItem);
+        keepOutside(xk, keepWeights, ref, noise.data, sigmas[i + 1]!);
+        if (x0) keepOutside(x0.subarray(k * targetItem, (k + 1) * targetItem), keepWeights, ref, noise.data, 0);
+      }
     }
     afterStep?.(i + 1);
     if (onStep) await onStep(i + 1, request.steps, x0 && unpackTokens({ data: x0, dims: [batch, targetCount, width] }, h, w));

@@ -18,6 +18,8 @@ export interface DenoiseRequest {
   width: number;
   height: number;
   loraScale?: number;
+  /** Where to edit, one weight per target latent pixel (see LoopRequest.editMask); shared by every item. */
+  editMask?: Float32Array;
 }
 
 export interface DenoiseOptions {
@@ -142,7 +144,7 @@ async function denoiseCall(
   const { onStep } = options;
   const done = call * request.steps;
   const result = await transformer.denoise(
-    { batch, latentChannels: manifest.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: manifest.scheduler },
+    { batch, latentChannels: manifest.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: manifest.scheduler, editMask: request.editMask },
     feeds,
     'velocity',
     {

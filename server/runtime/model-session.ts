@@ -85,6 +85,8 @@ export class ModelSession {
     const ref = loop.reference.data;
     // A view is cloned with its whole buffer: send only the reference's own values.
     if (ref.byteOffset !== 0 || ref.byteLength !== ref.buffer.byteLength) loop = { ...loop, reference: { data: ref.slice(), dims: loop.reference.dims } };
+    const mask = loop.editMask;
+    if (mask && (mask.byteOffset !== 0 || mask.byteLength !== mask.buffer.byteLength)) loop = { ...loop, editMask: mask.slice() };
     // Shared with the loop on the onnxruntime thread: [0] cancel, [1] the last step whose progress arrived here.
     const control = new Int32Array(new SharedArrayBuffer(8));
     const previews = onStep ? { everyMs: previewEveryMs } : null;

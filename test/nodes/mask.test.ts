@@ -180,3 +180,53 @@ test('Scale Image for Kontext crops the mask with the image, and refuses a mask 
   assert.equal(failed.status, 'error');
   assert.match(JSON.stringify(failed.failures), /mask: the mask is 8x8 but the image is 451x300/);
 });
+
+test('Kontext Denoise with a mask keeps the reference latent outside it exactly, at every strength and across split calls', async () => {
+  const { kontextDenoise } = await import('../../nodes/kontext/denoise.js');
+  const { makeLatent } = await import('../../nodes/kontext/sockets.js');
+  const { KontextPipeline } = await import('../../server/runtime/kontext-pipeline.js');
+  const handle = await host.models.load('kontext-fixture');
+  const text = await host.models.encodeText(handle, 'make it night');
+  const pixels = Float32Array.from({ length: 3 * 32 * 64 }, (_, i) => (i % 7) / 7);
+  const z = await host.models.encodeImage(handle, { data: pixels, dims: [1, 3, 32, 64] });
+  const [, channels, h, w] = z.dims as [number, number, number, number];
+  const model = { kind: 'KONTEXT_MODEL', name: 'kontext-fixture', handle };
+  const conditioning = { kind: 'CONDITIONING', model: 'kontext-fixture', text: 'make it night', pooled: text.pooled.data, pooledDim: text.pooled.dims[1], embeds: text.embeds.data, seqLen: text.embeds.dims[1], embedDim: text.embeds.dims[2] };
+  const reference = makeLatent('kontext-fixture', 1, channels, h, w, z.data, [{}]);
+  const strengths = [0, 0.5, 1];
+  const mod = await host.models.project(handle, strengths, text.pooled);
+  const modulation = { kind: 'MODULATION', model: 'kontext-fixture', strengths, data: mod.data, dim: mod.dims[1] };
+  // The right half of the 64x32 image is edited: on the 8x4 latent grid, columns 4-7.
+  const mask = makeMaskBatch(1, 32, 64, Float32Array.from({ length: 32 * 64 }, (_, i) => (i % 64 >= 32 ? 1 : 0)));
+  const run = async (pipeline: unknown, withMask: boolean): Promise<Float32Array> => {
+    const ctx = { signal: new AbortController().signal, progress: () => {}, preview: () => {}, services: { ...host.services, models: pipeline } } as never;
+    const inputs = { model, conditioning, reference, modulation, seed: 5, steps: 2, guidance: 2.5, ...(withMask && { mask }) };
+    return ((await kontextDenoise.run(ctx, inputs)) as { outputs: Array<{ data: Float32Array }> }).outputs[0]!.data;
+  };
+  const tokensPerItem = 2 * (h / 2) * (w / 2) + text.embeds.dims[1]!;
+  const oneAtATime = new KontextPipeline(host.models.registry, host.models.runtime, { transformerTokensPerCall: tokensPerItem });
+  const masked = await run(host.models, true);
+  const split = await run(oneAtATime, true);
+  const whole = await run(host.models, false);
+  const item = channels * h * w;
+  let keptError = 0;
+  let editedChange = 0;
+  let splitError = 0;
+  for (let k = 0; k < strengths.length; k++) {
+    for (let c = 0; c < channels; c++) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const at = k * item + (c * h + y) * w + x;
+          const ref = z.data[(c * h + y) * w + x]!;
+          if (x < w / 2 - 1) keptError = Math.max(keptError, Math.abs(masked[at]! - ref));
+          if (x > w / 2) editedChange = Math.max(editedChange, Math.abs(masked[at]! - ref));
+          splitError = Math.max(splitError, Math.abs(masked[at]! - split[at]!));
+        }
+      }
+    }
+  }
+  assert.equal(keptError, 0, 'outside the mask the latent is the reference');
+  assert.ok(editedChange > 0.1, `inside the mask the edit happens (${editedChange})`);
+  assert.ok(splitError <= 1e-6, `one strength per call gives the same (${splitError})`);
+  assert.notDeepEqual(Array.from(masked), Array.from(whole), 'the mask changes the result');
+});

@@ -107,3 +107,44 @@ test('an abort stops the loop before the next step', async () => {
   );
   assert.equal(calls, 3);
 });
+
+test('an edit mask keeps the reference outside it (exactly at the end), edits inside, and noises the outside per step', async () => {
+  const reference = { data: Float32Array.from({ length: C * 4 * 6 }, (_, i) => Math.sin(i)), dims: [1, C, 4, 6] };
+  // The left half of the 4x6 latent grid is edited, the right third kept, one column between.
+  const editMask = Float32Array.from({ length: 4 * 6 }, (_, i) => [1, 1, 1, 0.5, 0, 0][i % 6]!);
+  const edited = 7;   // the velocity drives every value towards 7
+  const hiddens: Float32Array[] = [];
+  const out = await runDenoiseLoop(request({ batch: 2, reference, editMask }), async (hidden) => {
+    hiddens.push(hidden.data.slice());
+    const v = new Float32Array(hidden.data.length);
+    const item = hidden.data.length / 2;
+    const target = 6 * C * 4;
+    const noise = packLatent({ data: gaussianNoise(42, C * 4 * 6), dims: [1, C, 4, 6] }).data;
+    for (let k = 0; k < 2; k++) for (let i = 0; i < target; i++) v[k * item + i] = noise[i]! - edited;
+    return { data: v, dims: hidden.dims };
+  });
+  for (let k = 0; k < 2; k++) {
+    for (let c = 0; c < C; c++) {
+      for (let y = 0; y < 4; y++) {
+        for (let x = 0; x < 6; x++) {
+          const at = ((k * C + c) * 4 + y) * 6 + x;
+          const ref = reference.data[(c * 4 + y) * 6 + x]!;
+          const m = editMask[y * 6 + x]!;
+          const v = out.data[at]!;
+          if (m === 1) assert.ok(Math.abs(v - edited) < 1e-4, `edited at (${c},${y},${x}): ${v}`);
+          else if (m === 0) assert.equal(v, ref, `kept at (${c},${y},${x})`);
+          else assert.ok((v - ref) * (edited - v) > 0, `blended at (${c},${y},${x}): ${v} between ${ref} and ${edited}`);
+        }
+      }
+    }
+  }
+  // Before the second step, the kept half holds the reference at the first step's lower noise level.
+  const sigmas = sigmaSchedule(5, 6, FLUX_SCHEDULER);
+  const noise = packLatent({ data: gaussianNoise(42, C * 4 * 6), dims: [1, C, 4, 6] }).data;
+  const refPacked = packLatent(reference).data;
+  const keptValue = (j: number) => (1 - sigmas[1]!) * refPacked[j]! + sigmas[1]! * noise[j]!;
+  const token = 2;   // grid column 2 of 3: latent columns 4 and 5, mask 0
+  for (let j = token * C * 4; j < (token + 1) * C * 4; j++) assert.ok(Math.abs(hiddens[1]![j]! - keptValue(j)) < 1e-5);
+  await assert.rejects(runDenoiseLoop(request({ editMask: new Float32Array(3) }), async (h) => ({ data: new Float32Array(h.data.length), dims: h.dims })),
+    /an edit mask needs 4x6 weights and a reference of the target's size; got 3 weights and a 4x2 reference/);
+});
