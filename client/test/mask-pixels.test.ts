@@ -80,3 +80,36 @@ test('mask files get ComfyUI\'s clipspace names', () => {
   assert.equal(clipspaceMaskName(1700000000000), 'clipspace-mask-1700000000000.png');
   assert.match(clipspaceMaskName(), /^clipspace-mask-\d+\.png$/);
 });
+
+test('the mask history undoes and redoes in order, forgets redo after a new change, and keeps a bounded number of steps', async () => {
+  const { MaskHistory } = await import('../src/mask/mask-history.js');
+  const mask = emptyMask(2, 1);
+  const history = new MaskHistory(mask);
+  assert.equal(history.undo(), false, 'nothing to undo yet');
+  history.checkpoint();
+  mask.values[0] = 255;
+  history.checkpoint();
+  mask.values[1] = 255;
+  assert.ok(history.undo());
+  assert.deepEqual([...mask.values], [255, 0]);
+  assert.ok(history.undo());
+  assert.deepEqual([...mask.values], [0, 0]);
+  assert.equal(history.canUndo, false);
+  assert.ok(history.redo());
+  assert.deepEqual([...mask.values], [255, 0]);
+  history.checkpoint();
+  invertMask(mask);
+  assert.equal(history.canRedo, false, 'a new change forgets what was undone');
+  assert.ok(history.undo());
+  assert.deepEqual([...mask.values], [255, 0]);
+  const big = emptyMask(4096, 4096);
+  const bounded = new MaskHistory(big);
+  for (let i = 0; i < 10; i++) {
+    bounded.checkpoint();
+    big.values[0] = i + 1;
+  }
+  let undone = 0;
+  while (bounded.undo()) undone++;
+  assert.equal(undone, 4, '64 MB of 16 MB snapshots');
+  assert.equal(big.values[0], 6, 'the oldest steps were dropped');
+});

@@ -1,7 +1,7 @@
 // The mask editor in a real browser on the default workflow's Load Image: Cancel and Escape change nothing and leave
 // no listeners behind; a mouse stroke (part of it erased with the right button) saved through /upload/mask becomes
 // the transparent pixels of input/clipspace/clipspace-mask-*.png, the node points at that file (one undo step), and
-// reopening the editor on it shows the painted area.
+// reopening the editor on it shows the painted area, with the editor's own undo and redo.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -223,6 +223,21 @@ describe('mask editor on Load Image (chromium)', () => {
     let transparent = 0;
     for (let i = 3; i < data.length; i += 4) if (data[i] === 0) transparent++;
     assert.equal(await shownMaskedPixels(), transparent);
+    // The editor's own undo: strokes and toolbar changes step back and forth; the graph's history is not touched.
+    const undoButton = page.locator(EDITOR).getByRole('button', { name: 'Undo' });
+    assert.equal(await undoButton.isDisabled(), true, 'nothing to undo on opening');
+    await drag([PAINT_FROM, ROW - 60], [PAINT_TO, ROW - 60]);
+    const stroked = await shownMaskedPixels();
+    assert.ok(stroked > transparent);
+    await page.keyboard.press('Control+z');
+    assert.equal(await shownMaskedPixels(), transparent, 'Ctrl+Z takes the stroke back');
+    await page.keyboard.press('Control+Shift+z');
+    assert.equal(await shownMaskedPixels(), stroked, 'Ctrl+Shift+Z puts it back');
+    await page.locator(EDITOR).getByRole('button', { name: 'Invert' }).click();
+    assert.equal(await shownMaskedPixels(), 451 * 300 - stroked);
+    await undoButton.click();
+    assert.equal(await shownMaskedPixels(), stroked, 'Undo reverts Invert');
+    assert.equal((await graphState()).image, saved, 'the graph did not undo anything');
     await page.keyboard.press('Escape');
     assert.equal(await page.locator(EDITOR).count(), 0);
     assert.deepEqual(clipspaceFiles(), [path.basename(saved)]);

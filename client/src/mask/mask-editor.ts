@@ -85,11 +85,12 @@ export function openMaskEditor(options: MaskEditorOptions): MaskEditorHandle {
   const handle: MaskEditorHandle = { element, close };
   openEditor = handle;
   // Capture phase on window: Escape must reach the editor before anything else on the page acts on it.
+  let keys: ((e: KeyboardEvent) => boolean) | null = null;
   window.addEventListener('keydown', (e) => {
-    if (e.key !== 'Escape') return;
+    const handled = e.key === 'Escape' ? (close(), true) : (keys?.(e) ?? false);
+    if (!handled) return;
     e.preventDefault();
     e.stopPropagation();
-    close();
   }, { capture: true, signal });
   document.body.append(element);
   element.focus();
@@ -102,7 +103,9 @@ export function openMaskEditor(options: MaskEditorOptions): MaskEditorHandle {
     const fit = () => surface.fit(window.innerWidth - CHROME_WIDTH, window.innerHeight - CHROME_HEIGHT);
     fit();
     window.addEventListener('resize', fit, { signal });
-    toolbar.append(...controls(surface, options, close, signal));
+    const toolbarControls = controls(surface, options, close, signal);
+    toolbar.append(...toolbarControls.elements);
+    keys = toolbarControls.onKey;
   }, (error: Error) => {
     toast(`Cannot open the mask editor: ${error.message}`, 'error');
     close();
@@ -110,8 +113,11 @@ export function openMaskEditor(options: MaskEditorOptions): MaskEditorHandle {
   return handle;
 }
 
-/** The toolbar: brush size, eraser toggle, clear, invert, cancel and save. */
-function controls(surface: MaskSurface, options: MaskEditorOptions, close: () => void, signal: AbortSignal): HTMLElement[] {
+/**
+ * The toolbar: brush size, eraser toggle, undo, redo, clear, invert, cancel and save; `onKey` takes the editor's
+ * shortcuts (Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo) and says whether it used the key.
+ */
+function controls(surface: MaskSurface, options: MaskEditorOptions, close: () => void, signal: AbortSignal): { elements: HTMLElement[]; onKey: (e: KeyboardEvent) => boolean } {
   const size = h('input', { type: 'range', min: String(BRUSH_MIN), max: String(BRUSH_MAX), value: String(surface.brushSize), 'aria-label': 'Brush size' });
   const sizeLabel = h('span', { class: 'kx-mask-size' }, `${surface.brushSize} px`);
   size.addEventListener('input', () => {
@@ -141,19 +147,45 @@ function controls(surface: MaskSurface, options: MaskEditorOptions, close: () =>
         save.textContent = 'Save';
       });
   }, 'kx-primary');
-  return [
+  const { history } = surface;
+  const travel = (move: () => boolean): boolean => {
+    if (!move()) return false;
+    surface.redraw();
+    showHistory();
+    return true;
+  };
+  const undo = action('Undo', 'Take back the last stroke, clear or invert (Ctrl+Z)', () => travel(() => history.undo()));
+  const redo = action('Redo', 'Put back what Undo took (Ctrl+Shift+Z)', () => travel(() => history.redo()));
+  const showHistory = (): void => {
+    undo.disabled = !history.canUndo;
+    redo.disabled = !history.canRedo;
+  };
+  /** A toolbar change that can be undone like a stroke. */
+  const edit = (change: () => void) => () => {
+    history.checkpoint();
+    change();
+    surface.redraw();
+    showHistory();
+  };
+  surface.onChange = showHistory;
+  showHistory();
+  const onKey = (e: KeyboardEvent): boolean => {
+    if (!(e.ctrlKey || e.metaKey) || e.altKey) return false;
+    const key = e.key.toLowerCase();
+    if (key === 'z' && !e.shiftKey) return travel(() => history.undo()) || true;
+    if ((key === 'z' && e.shiftKey) || key === 'y') return travel(() => history.redo()) || true;
+    return false;
+  };
+  const elements = [
     h('label', { class: 'kx-mask-brush' }, 'Brush ', size, sizeLabel),
     eraser,
-    action('Clear', 'Remove the whole mask', () => {
-      clearMask(surface.mask);
-      surface.redraw();
-    }),
-    action('Invert', 'Mask what is unmasked and the other way round', () => {
-      invertMask(surface.mask);
-      surface.redraw();
-    }),
+    undo,
+    redo,
+    action('Clear', 'Remove the whole mask', edit(() => clearMask(surface.mask))),
+    action('Invert', 'Mask what is unmasked and the other way round', edit(() => invertMask(surface.mask))),
     h('span', { class: 'kx-spacer' }),
     action('Cancel', 'Close without saving (Escape)', close),
     save,
   ];
+  return { elements, onKey };
 }

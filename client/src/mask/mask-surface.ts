@@ -2,6 +2,7 @@
 // own pixel size and scaled together by CSS, so strokes land on image pixels whatever the zoom. Left button (or a
 // pen tip, or a finger) paints, the right button or a pen's eraser end erases, and the Eraser toggle swaps them.
 import { h } from '../ui/dom.js';
+import { MaskHistory } from './mask-history.js';
 import { fullRect, paintSegment, renderOverlay, type ImagePoint, type MaskPlane, type PixelRect } from './mask-pixels.js';
 
 /** Largest on-screen magnification; small images still fit the window, tiny ones stay inspectable. */
@@ -16,6 +17,10 @@ export class MaskSurface {
   brushSize = 24;
   /** When set, the primary button erases instead of painting. */
   eraser = false;
+  /** Snapshots before each stroke (and each clear or invert the toolbar makes), for undo and redo. */
+  readonly history: MaskHistory;
+  /** Called after a stroke ends, so the toolbar can update its undo and redo buttons. */
+  onChange?: () => void;
   private readonly layer: HTMLCanvasElement;
   private readonly layerContext: CanvasRenderingContext2D;
   private readonly overlay: ImageData;
@@ -26,6 +31,7 @@ export class MaskSurface {
   /** Builds the surface for a loaded photo and its mask; listeners end with `signal`. */
   constructor(photo: HTMLImageElement, readonly mask: MaskPlane, signal: AbortSignal) {
     const { width, height } = mask;
+    this.history = new MaskHistory(mask);
     const photoCanvas = h('canvas', { class: 'kx-mask-photo', width, height });
     photoCanvas.getContext('2d')!.drawImage(photo, 0, 0, width, height);
     this.layer = h('canvas', { class: 'kx-mask-layer', width, height });
@@ -74,6 +80,7 @@ export class MaskSurface {
     this.layer.setPointerCapture(e.pointerId);
     const erase = ERASE_BUTTONS.has(e.button) || this.eraser;
     const point = this.imagePoint(e);
+    this.history.checkpoint();
     this.stroke = { pointerId: e.pointerId, value: erase ? 0 : 255, last: point };
     this.paintTo(point);
   }
@@ -90,6 +97,7 @@ export class MaskSurface {
     if (!this.stroke || e.pointerId !== this.stroke.pointerId) return;
     this.stroke = null;
     if (this.layer.hasPointerCapture(e.pointerId)) this.layer.releasePointerCapture(e.pointerId);
+    this.onChange?.();
   }
 
   private paintTo(point: ImagePoint): void {
