@@ -18,6 +18,7 @@ import { snapshotOf } from './state/undo.js';
 import { ChangeTracking } from './state/change-tracking.js';
 import { applySeedControls } from './widgets/create-widgets.js';
 import { maskMenuEntries } from './mask/load-image-mask.js';
+import { imageMenuEntries } from './ui/image-menu.js';
 import { LiveStrength } from './strength/live.js';
 import { isStrengthNode } from './strength/strengths.js';
 import { SweepCollector } from './strength/sweep-collector.js';
@@ -92,6 +93,7 @@ export class App {
     installErrorOverlay(this.canvas);
     customiseNodeMenu(this.canvas, (node) => [
       ...maskMenuEntries(node),
+      ...imageMenuEntries(this, node),
       { content: node.mode === 4 ? 'Stop bypassing (Ctrl+B)' : 'Bypass (Ctrl+B)', callback: () => this.toggleMode([node], 4) },
       { content: node.mode === 2 ? 'Unmute (Ctrl+M)' : 'Mute (Ctrl+M)', callback: () => this.toggleMode([node], 2) },
     ]);

@@ -13,7 +13,7 @@ let server: ProductServer;
 let browser: Browser;
 let page: Page;
 
-/** The output files a finished prompt listed for node `id`, newest prompt first. */
+/** The output files the finished prompts listed for node `id`, in the order the prompts ran. */
 async function outputsOf(id: string): Promise<Array<{ filename: string; subfolder: string; type: string }>> {
   const history = (await (await fetch(`${server.url}/history`)).json()) as Record<string, { outputs: Record<string, { images?: Array<{ filename: string; subfolder: string; type: string }> }> }>;
   return Object.values(history).flatMap((entry) => entry.outputs[id]?.images ?? []);
@@ -76,9 +76,9 @@ describe('a masked edit in the editor (chromium, real model)', () => {
     await queueAndWait(1);
     await page.evaluate(() => window.kontinuous.app.setWidget(5, 'instruction', 'make it night'));
     await queueAndWait(2);
-    const [night, sketch] = await outputsOf('11');   // newest first
+    const [sketch, night] = await outputsOf('11');
     const [a, b] = [await pixels(sketch!), await pixels(night!)];
-    const mask = await pixels((await outputsOf('12'))[0]!);
+    const mask = await pixels((await outputsOf('12')).at(-1)!);
     assert.deepEqual([a.width, a.height], [mask.width, mask.height]);
     let outside = 0;
     let outsideDiffers = 0;
@@ -98,6 +98,33 @@ describe('a masked edit in the editor (chromium, real model)', () => {
     assert.ok(inside > 0.05 * a.width * a.height && outside > 0.4 * a.width * a.height, `the band covers part of the image (${inside} in, ${outside} out)`);
     assert.equal(outsideDiffers, 0, 'outside the mask both edits are the same source pixels');
     assert.ok(insideChange / inside > 3, `inside, the instructions differ (mean change ${(insideChange / inside).toFixed(1)} of 765)`);
+    assert.deepEqual(pageErrors(page), []);
+  });
+
+  it('an output\'s node menu downloads it or puts it into Load Image', async () => {
+    // Bring Save Image (#11) into view at scale 1 and right-click its title.
+    const title = await page.evaluate(() => {
+      const { graph, canvas } = window.kontinuous;
+      const node = graph.getNodeById(11);
+      canvas.ds.scale = 1;
+      canvas.ds.offset = [-node.pos[0] + 60, -node.pos[1] + 80];
+      canvas.setDirty(true, true);
+      const rect = canvas.canvas.getBoundingClientRect();
+      return { x: rect.left + 60 + 40, y: rect.top + 80 - 15 };
+    });
+    const menu = async (entry: string) => {
+      await page.mouse.click(title.x, title.y, { button: 'right' });
+      await page.locator('.litecontextmenu .litemenu-entry', { hasText: entry }).click();
+    };
+    const shown = (await outputsOf('11')).at(-1)!.filename;
+    const [download] = await Promise.all([page.waitForEvent('download'), menu('Save image')]);
+    assert.equal(download.suggestedFilename(), shown);
+    const before = await page.evaluate(() => window.kontinuous.graph.getNodeById(1).widgets[0].value as string);
+    await menu('Use as input image');
+    await page.waitForFunction((was) => window.kontinuous.graph.getNodeById(1).widgets[0].value !== was, before, { timeout: 10_000 });
+    const now = await page.evaluate(() => window.kontinuous.graph.getNodeById(1).widgets[0].value as string);
+    assert.equal(now, shown, 'Load Image now reads the output (uploaded to input/)');
+    assert.ok(fs.existsSync(path.join(server.dataDir, 'input', now)));
     assert.deepEqual(pageErrors(page), []);
   });
 });
