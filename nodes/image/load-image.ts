@@ -1,10 +1,8 @@
 // Load Image: ComfyUI's class id and input name, so existing prompts run unchanged. The choices are the files
 // in the input area; the server binds them to its own area when it builds the registry (see server/app.ts).
-import { decodeImage } from '../../server/media/codec.js';
-import { FileAreas } from '../../server/store/file-areas.js';
 import { defineNode } from '../../server/engine/node-definition.js';
 import { maskFromAlpha } from '../mask/mask.js';
-import '../services.js';
+import { INPUT_IMAGE_HOOKS, readInputImage } from './input-image.js';
 
 export const loadImageNode = defineNode({
   id: 'LoadImage',
@@ -21,23 +19,9 @@ export const loadImageNode = defineNode({
     { type: 'MASK', name: 'MASK', tooltip: 'Transparent pixels of the file (1 = transparent).' },
   ],
   // The file can change under the same name: its content hash keys the cache.
-  fingerprint(inputs, services) {
-    const { subfolder, filename } = FileAreas.splitName(String(inputs.image));
-    return services.files.hashFile('input', subfolder, filename);
-  },
-  validate(inputs, services) {
-    const { subfolder, filename } = FileAreas.splitName(String(inputs.image));
-    try {
-      services.files.resolveExisting('input', subfolder, filename);
-      return null;
-    } catch (error) {
-      return `Invalid image file: ${inputs.image} (${(error as Error).message})`;
-    }
-  },
+  ...INPUT_IMAGE_HOOKS,
   async run(ctx, inputs) {
-    const { subfolder, filename } = FileAreas.splitName(String(inputs.image));
-    const bytes = ctx.services.files.read('input', subfolder, filename);
-    const { image, alpha } = await decodeImage(bytes, ctx.services.files.maxPixels);
+    const { image, alpha } = await readInputImage(ctx, String(inputs.image));
     return { outputs: [image, maskFromAlpha(image.height, image.width, alpha)] };
   },
 });

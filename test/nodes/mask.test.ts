@@ -230,3 +230,30 @@ test('Kontext Denoise with a mask keeps the reference latent outside it exactly,
   assert.ok(splitError <= 1e-6, `one strength per call gives the same (${splitError})`);
   assert.notDeepEqual(Array.from(masked), Array.from(whole), 'the mask changes the result');
 });
+
+test('Load Image (as Mask) reads the alpha inverted or a colour channel as it is, and names a missing file', async () => {
+  // 4x1: alpha 255, 0, 128, 255; red 0, 255, 51, 204.
+  const rgba = Buffer.from([0, 9, 9, 255, 255, 9, 9, 0, 51, 9, 9, 128, 204, 9, 9, 255]);
+  await writeFile(host.files.resolve('input', '', 'mask-src.png'), await sharp(rgba, { raw: { width: 4, height: 1, channels: 4 } }).png().toBuffer());
+  await writeFile(host.files.resolve('input', '', 'opaque.png'), await sharp(Buffer.alloc(12, 200), { raw: { width: 4, height: 1, channels: 3 } }).png().toBuffer());
+  const prompt = {
+    '1': { class_type: 'LoadImageMask', inputs: { image: 'mask-src.png', channel: 'alpha' } },
+    '2': { class_type: 'LoadImageMask', inputs: { image: 'mask-src.png', channel: 'red' } },
+    '3': { class_type: 'LoadImageMask', inputs: { image: 'opaque.png', channel: 'alpha' } },
+    '4': { class_type: 'MaskPreview', inputs: { mask: ['1', 0] } },
+    '5': { class_type: 'MaskPreview', inputs: { mask: ['2', 0] } },
+    '6': { class_type: 'MaskPreview', inputs: { mask: ['3', 0] } },
+  };
+  const result = await execute(host, prompt);
+  assert.equal(result.status, 'success', JSON.stringify(result.failures));
+  const greysOf = async (id: string): Promise<number[]> => {
+    const ref = result.outputs[id]!.images![0]!;
+    const { image } = await decodeImage(await readFile(host.files.resolve(ref.type as 'temp', ref.subfolder, ref.filename)));
+    return Array.from({ length: 4 }, (_, i) => Math.round(image.pixels[i * 3]! * 255));
+  };
+  assert.deepEqual(await greysOf('4'), [0, 255, 127, 0], 'alpha inverted: transparent is masked');
+  assert.deepEqual(await greysOf('5'), [0, 255, 51, 204], 'red as it is');
+  assert.deepEqual(await greysOf('6'), [0, 0, 0, 0], 'no alpha: nothing masked');
+  await assert.rejects(execute(host, { '1': { class_type: 'LoadImageMask', inputs: { image: 'nowhere.png', channel: 'alpha' } }, '2': { class_type: 'MaskPreview', inputs: { mask: ['1', 0] } } }),
+    /Value not in list: image: 'nowhere\.png'/);
+});
