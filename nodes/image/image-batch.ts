@@ -3,7 +3,7 @@
 // joined this way still label their frames in a Strength Grid.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { expectImage, makeImageBatch } from '../sockets.js';
-import { centreCrop, scaleImage } from './resample.js';
+import { fitToSize } from './resample.js';
 
 export const imageBatchNode = defineNode({
   id: 'ImageBatch',
@@ -19,10 +19,7 @@ export const imageBatchNode = defineNode({
   outputs: [{ type: 'IMAGE', name: 'IMAGE', tooltip: 'One batch holding both.' }],
   async run(_ctx, inputs) {
     const first = expectImage(inputs.image1, 'image1');
-    let second = expectImage(inputs.image2, 'image2');
-    if (second.width !== first.width || second.height !== first.height) {
-      second = await scaleImage(centreCrop(second, first.width, first.height), first.width, first.height, 'bilinear', 'image2');
-    }
+    const second = await fitToSize(expectImage(inputs.image2, 'image2'), first.width, first.height, 'bilinear', 'image2');
     const pixels = new Float32Array(first.pixels.length + second.pixels.length);
     pixels.set(first.pixels);
     pixels.set(second.pixels, first.pixels.length);

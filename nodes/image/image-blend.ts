@@ -4,7 +4,7 @@
 // less.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { expectImage, makeImageBatch } from '../sockets.js';
-import { centreCrop, scaleImage } from './resample.js';
+import { fitToSize } from './resample.js';
 
 const BLEND_MODES = ['normal', 'multiply', 'screen', 'overlay', 'soft_light', 'difference'] as const;
 type BlendMode = (typeof BLEND_MODES)[number];
@@ -38,12 +38,9 @@ export const imageBlendNode = defineNode({
   outputs: [{ type: 'IMAGE', name: 'IMAGE', tooltip: 'The blended images (a sweep keeps its strengths).' }],
   async run(_ctx, inputs) {
     const first = expectImage(inputs.image1, 'image1');
-    let second = expectImage(inputs.image2, 'image2');
+    const second = await fitToSize(expectImage(inputs.image2, 'image2'), first.width, first.height, 'bicubic', 'image2');
     const blend = BLEND[inputs.blend_mode as BlendMode];
     if (!blend) throw new Error(`blend_mode: "${String(inputs.blend_mode)}" is not one of ${BLEND_MODES.join(', ')}`);
-    if (second.width !== first.width || second.height !== first.height) {
-      second = await scaleImage(centreCrop(second, first.width, first.height), first.width, first.height, 'bicubic', 'image2');
-    }
     if (first.count !== second.count && first.count !== 1 && second.count !== 1) {
       throw new Error(`image1 holds ${first.count} images and image2 ${second.count}: give both the same number, or one of them a single image`);
     }

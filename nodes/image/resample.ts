@@ -113,3 +113,12 @@ export async function scaleImage(image: ImageBatch, width: number, height: numbe
   if (!kernel) throw new RangeError(`upscale_method: "${String(method)}" is not one of ${UPSCALE_METHODS.join(', ')}`);
   return resizeImage(image, width, height, kernel);
 }
+
+/**
+ * `image` at width x height: as it is when it already has that size, else centre-cropped to that shape and resized
+ * (how ComfyUI's two-image nodes fit the second image to the first).
+ */
+export async function fitToSize(image: ImageBatch, width: number, height: number, method: UpscaleMethod, input: string): Promise<ImageBatch> {
+  if (image.width === width && image.height === height) return image;
+  return scaleImage(centreCrop(image, width, height), width, height, method, input);
+}
