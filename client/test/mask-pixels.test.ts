@@ -113,3 +113,19 @@ test('the mask history undoes and redoes in order, forgets redo after a new chan
   assert.equal(undone, 4, '64 MB of 16 MB snapshots');
   assert.equal(big.values[0], 6, 'the oldest steps were dropped');
 });
+
+test('a soft brush fades out towards its edge, only raises coverage when painting and only lowers it when erasing', () => {
+  const mask = emptyMask(21, 1);
+  paintSegment(mask, { x: 10.5, y: 0.5 }, { x: 10.5, y: 0.5 }, 20, 255, 0.5);
+  // Radius 10, full strength within 5 px of the centre, then a linear fade to 0 at 10 px.
+  assert.deepEqual([mask.values[10], mask.values[15], mask.values[16], mask.values[18], mask.values[20]], [255, 255, 204, 102, 0]);
+  assert.deepEqual([...mask.values.subarray(0, 11)].reverse(), [...mask.values.subarray(10)], 'symmetric');
+  const before = [...mask.values];
+  paintSegment(mask, { x: 18.5, y: 0.5 }, { x: 18.5, y: 0.5 }, 4, 255, 1);
+  assert.ok(mask.values.every((v, i) => v >= before[i]!), 'painting never lowers coverage');
+  assert.equal(mask.values[18], 255);
+  paintSegment(mask, { x: 10.5, y: 0.5 }, { x: 10.5, y: 0.5 }, 8, 0, 1);
+  assert.equal(mask.values[10], 0, 'the eraser\'s centre clears');
+  assert.equal(mask.values[12], 127, 'half-way out it takes half of what was there (255 -> 127)');
+  assert.equal(mask.values[15], 255, 'outside its radius nothing changes');
+});

@@ -238,6 +238,21 @@ describe('mask editor on Load Image (chromium)', () => {
     await undoButton.click();
     assert.equal(await shownMaskedPixels(), stroked, 'Undo reverts Invert');
     assert.equal((await graphState()).image, saved, 'the graph did not undo anything');
+    // A soft brush leaves partial coverage at its edge; a hard one (the default) does not.
+    const partial = () => page.locator(LAYER).evaluate((canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let count = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0 && data[i]! < 150) count++;
+      return count;
+    });
+    const hardEdges = await partial();
+    await page.locator(`${EDITOR} input[aria-label="Brush softness"]`).evaluate((input) => {
+      (input as HTMLInputElement).value = '100';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await drag([PAINT_FROM, ROW + 100], [PAINT_TO, ROW + 100]);
+    assert.ok((await partial()) > hardEdges + 100, 'the soft stroke fades out at its edges');
     await page.keyboard.press('Escape');
     assert.equal(await page.locator(EDITOR).count(), 0);
     assert.deepEqual(clipspaceFiles(), [path.basename(saved)]);

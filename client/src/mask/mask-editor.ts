@@ -114,7 +114,7 @@ export function openMaskEditor(options: MaskEditorOptions): MaskEditorHandle {
 }
 
 /**
- * The toolbar: brush size, eraser toggle, undo, redo, clear, invert, cancel and save; `onKey` takes the editor's
+ * The toolbar: brush size and softness, eraser toggle, undo, redo, clear, invert, cancel and save; `onKey` takes the editor's
  * shortcuts (Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo) and says whether it used the key.
  */
 function controls(surface: MaskSurface, options: MaskEditorOptions, close: () => void, signal: AbortSignal): { elements: HTMLElement[]; onKey: (e: KeyboardEvent) => boolean } {
@@ -123,6 +123,12 @@ function controls(surface: MaskSurface, options: MaskEditorOptions, close: () =>
   size.addEventListener('input', () => {
     surface.brushSize = Number(size.value);
     sizeLabel.textContent = `${size.value} px`;
+  }, { signal });
+  const softness = h('input', { type: 'range', min: '0', max: '100', value: '0', 'aria-label': 'Brush softness' });
+  const softnessLabel = h('span', { class: 'kx-mask-size' }, '0 %');
+  softness.addEventListener('input', () => {
+    surface.brushSoftness = Number(softness.value) / 100;
+    softnessLabel.textContent = `${softness.value} %`;
   }, { signal });
   const eraser = h('button', { class: 'kx-button', 'aria-pressed': 'false', title: 'Paint with the left button removes the mask (the right button always erases)' }, 'Eraser');
   eraser.addEventListener('click', () => {
@@ -178,6 +184,7 @@ function controls(surface: MaskSurface, options: MaskEditorOptions, close: () =>
   };
   const elements = [
     h('label', { class: 'kx-mask-brush' }, 'Brush ', size, sizeLabel),
+    h('label', { class: 'kx-mask-brush', title: 'How much of the brush edge fades out: soft masks blend an edit into its surroundings' }, 'Softness ', softness, softnessLabel),
     eraser,
     undo,
     redo,

@@ -78,9 +78,11 @@ export function fullRect(mask: MaskPlane): PixelRect {
 /**
  * Paints (value 255) or erases (value 0) a round brush of `diameter` pixels dragged from `from` to `to`: every
  * pixel whose centre lies within the brush radius of the segment. One pointer event to the next is one call, so
- * a fast drag still leaves an unbroken line. Returns the changed area's bounds, or null when it missed the image.
+ * a fast drag still leaves an unbroken line. `softness` (0 to 1) is the outer share of the radius over which the
+ * brush fades out: painting only raises coverage and erasing only lowers it, so overlapping dabs of one stroke do
+ * not build up. Returns the changed area's bounds, or null when it missed the image.
  */
-export function paintSegment(mask: MaskPlane, from: ImagePoint, to: ImagePoint, diameter: number, value: number): PixelRect | null {
+export function paintSegment(mask: MaskPlane, from: ImagePoint, to: ImagePoint, diameter: number, value: number, softness = 0): PixelRect | null {
   // A brush narrower than a pixel would slip between pixel centres: it always covers the pixel under it.
   const radius = Math.max(diameter / 2, Math.SQRT1_2);
   const x0 = Math.max(0, Math.floor(Math.min(from.x, to.x) - radius));
@@ -92,6 +94,9 @@ export function paintSegment(mask: MaskPlane, from: ImagePoint, to: ImagePoint, 
   const dy = to.y - from.y;
   const lengthSquared = dx * dx + dy * dy;
   const limit = radius * radius;
+  // Full strength inside `hard`, fading linearly to nothing at the radius.
+  const hard = radius * (1 - Math.min(1, Math.max(0, softness)));
+  const paint = value > 0;
   let touched = false;
   for (let y = y0; y <= y1; y++) {
     const cy = y + 0.5;
@@ -101,8 +106,13 @@ export function paintSegment(mask: MaskPlane, from: ImagePoint, to: ImagePoint, 
       const t = lengthSquared === 0 ? 0 : Math.max(0, Math.min(1, ((cx - from.x) * dx + (cy - from.y) * dy) / lengthSquared));
       const ex = from.x + t * dx - cx;
       const ey = from.y + t * dy - cy;
-      if (ex * ex + ey * ey <= limit) {
-        mask.values[y * mask.width + x] = value;
+      const distanceSquared = ex * ex + ey * ey;
+      if (distanceSquared <= limit) {
+        const distance = Math.sqrt(distanceSquared);
+        const strength = distance <= hard ? 1 : (radius - distance) / (radius - hard);
+        const p = y * mask.width + x;
+        const level = Math.round(255 * strength);
+        mask.values[p] = paint ? Math.max(mask.values[p]!, level) : Math.min(mask.values[p]!, 255 - level);
         touched = true;
       }
     }

@@ -15,6 +15,8 @@ export class MaskSurface {
   readonly element: HTMLDivElement;
   /** Brush diameter in image pixels. */
   brushSize = 24;
+  /** Outer share of the brush radius that fades out (0 = a hard edge). */
+  brushSoftness = 0;
   /** When set, the primary button erases instead of painting. */
   eraser = false;
   /** Snapshots before each stroke (and each clear or invert the toolbar makes), for undo and redo. */
@@ -102,7 +104,7 @@ export class MaskSurface {
 
   private paintTo(point: ImagePoint): void {
     const stroke = this.stroke!;
-    const changed = paintSegment(this.mask, stroke.last, point, this.brushSize, stroke.value);
+    const changed = paintSegment(this.mask, stroke.last, point, this.brushSize, stroke.value, this.brushSoftness);
     stroke.last = point;
     if (changed) this.redraw(changed);
   }
