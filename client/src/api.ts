@@ -61,6 +61,8 @@ export interface HistoryEntry {
 export interface WorkflowListing {
   name: string;
   source: string;
+  /** What the workflow does, when it says (shipped templates do). */
+  description?: string;
   [key: string]: unknown;
 }
 

@@ -127,12 +127,21 @@ function maskedEdit(): TemplateNode[] {
   ];
 }
 
-/** File name -> template nodes, for every shipped workflow. */
-export const SHIPPED_WORKFLOWS: Record<string, () => TemplateNode[]> = {
-  'kontinuous-edit.json': kontinuousEdit,
-  'strength-sweep.json': strengthSweep,
-  'chained-edits.json': chainedEdits,
-  'masked-edit.json': maskedEdit,
+/** A shipped workflow: what the library shows about it, and its nodes. */
+interface ShippedWorkflow {
+  description: string;
+  nodes: () => TemplateNode[];
+}
+
+/** File name -> template, for every shipped workflow. */
+export const SHIPPED_WORKFLOWS: Record<string, ShippedWorkflow> = {
+  'kontinuous-edit.json': { description: 'One instruction at one strength, saved: the default.', nodes: kontinuousEdit },
+  'strength-sweep.json': {
+    description: 'Six strengths from 0 to 1 spaced by even change: the paper\'s labelled strip, an animation and the frames.',
+    nodes: strengthSweep,
+  },
+  'chained-edits.json': { description: 'Two edits in a row: the first edit\'s result is the second one\'s source, swept over four strengths.', nodes: chainedEdits },
+  'masked-edit.json': { description: 'An edit inside a painted area only (the mask editor on Load Image), pasted back over the source.', nodes: maskedEdit },
 };
 
 /** The JSON text of a shipped workflow as the builder produces it; throws for an unknown name. */
@@ -140,7 +149,7 @@ export function shippedWorkflowJson(name: string, registry = new NodeRegistry(al
   const template = SHIPPED_WORKFLOWS[name];
   if (!template) throw new Error(`no shipped workflow named ${name}`);
   // Arrays of plain values (positions, sizes, link tuples) on one line, as people read and diff them.
-  const text = JSON.stringify(buildWorkflow(registry, template()), null, 2);
+  const text = JSON.stringify(buildWorkflow(registry, template.nodes(), [], template.description), null, 2);
   return text.replace(/\[\s+([^[\]{}]*?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s+/).join(', ')}]`) + '\n';
 }
 

@@ -28,7 +28,7 @@ const SEED_NAMES = new Set(['seed', 'noise_seed']);
  * order (with the seed control value ComfyUI inserts), execution order and groups.
  * Throws Error naming the node for an unknown class, input or output.
  */
-export function buildWorkflow(registry: NodeRegistry, nodes: TemplateNode[], groups: TemplateGroup[] = []): Record<string, unknown> {
+export function buildWorkflow(registry: NodeRegistry, nodes: TemplateNode[], groups: TemplateGroup[] = [], description?: string): Record<string, unknown> {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const links: Array<[number, number, number, number, number, string]> = [];
   const outLinks = new Map<string, number[]>();
@@ -108,7 +108,7 @@ export function buildWorkflow(registry: NodeRegistry, nodes: TemplateNode[], gro
     links,
     groups: groups.map((g) => ({ title: g.title, bounding: g.bounding, color: g.color ?? '#3f789e', font_size: 24, flags: {} })),
     config: {},
-    extra: { ds: { scale: 0.8, offset: [0, 0] } },
+    extra: { ds: { scale: 0.8, offset: [0, 0] }, ...(description && { description }) },
     version: 0.4,
   };
 }

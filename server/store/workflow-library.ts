@@ -12,6 +12,20 @@ export interface WorkflowSummary {
   source: WorkflowSource;
   size: number;
   modified: number;
+  /** The workflow's own `extra.description` (templates carry one), at most DESCRIPTION_CHARS characters. */
+  description?: string;
+}
+
+const DESCRIPTION_CHARS = 300;
+
+/** `extra.description` of a workflow file, or undefined when it has none or cannot be read. */
+function descriptionOf(file: string): string | undefined {
+  try {
+    const description = (JSON.parse(fs.readFileSync(file, 'utf8')) as { extra?: { description?: unknown } }).extra?.description;
+    return typeof description === 'string' && description.trim() ? description.trim().slice(0, DESCRIPTION_CHARS) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A refused name, a missing workflow or an invalid file; `status` is the HTTP answer. */
@@ -62,7 +76,9 @@ export class WorkflowLibrary {
     for (const file of names.sort()) {
       if (!file.endsWith('.json') || !NAME.test(file.slice(0, -5))) continue;
       const stat = fs.statSync(path.join(dir, file), { throwIfNoEntry: false });
-      if (stat?.isFile()) out.push({ name: file.slice(0, -5), source, size: stat.size, modified: Math.round(stat.mtimeMs) });
+      if (!stat?.isFile()) continue;
+      const description = descriptionOf(path.join(dir, file));
+      out.push({ name: file.slice(0, -5), source, size: stat.size, modified: Math.round(stat.mtimeMs), ...(description && { description }) });
     }
     return out;
   }

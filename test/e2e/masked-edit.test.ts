@@ -48,7 +48,9 @@ describe('a masked edit in the editor (chromium, real model)', () => {
 
   it('edits only inside the painted area', async () => {
     await page.getByRole('button', { name: 'Library', exact: true }).click();
-    await page.locator('li', { hasText: 'masked-edit' }).getByRole('button', { name: 'Open' }).click();
+    const row = page.locator('li', { hasText: 'masked-edit' });
+    assert.match((await row.locator('.kx-library-description').textContent())!, /inside a painted area/);
+    await row.getByRole('button', { name: 'Open' }).click();
     await page.waitForFunction(() => window.kontinuous.graph.nodes.some((n: { type: string }) => n.type === 'ImageCompositeMasked'));
     const info = (await (await fetch(`${server.url}/object_info/KontextModelLoader`)).json()) as { KontextModelLoader: { input: { required: { bundle: [string[]] } } } };
     const bundle = info.KontextModelLoader.input.required.bundle[0].includes('kontext-tiny') ? 'kontext-tiny' : 'kontext-fixture';

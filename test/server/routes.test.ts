@@ -273,6 +273,9 @@ describe('workflow library', () => {
     const templates = fs.readdirSync(path.join(t.server.context.config.repoDir, 'workflows')).filter((f) => f.endsWith('.json'));
     const listed = list.body.workflows.filter((w: { source: string }) => w.source === 'template');
     assert.equal(listed.length, templates.length);
+    // Shipped templates say what they do (their extra.description), for the library panel.
+    const masked = listed.find((w: { name: string }) => w.name === 'masked-edit');
+    assert.match(masked?.description ?? '', /an edit inside a painted area/i);
     if (templates.length > 0) {
       const name = templates[0]!.slice(0, -5);
       const got = await request(`${t.url}/api/workflows/${encodeURIComponent(name)}?source=template`);

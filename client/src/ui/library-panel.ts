@@ -24,7 +24,8 @@ export class LibraryPanel {
       h(
         'li',
         { class: 'kx-row', 'data-workflow': item.name },
-        h('span', {}, `${item.name} `, h('small', { class: 'kx-muted' }, item.source)),
+        h('span', { class: 'kx-library-name' }, `${item.name} `, h('small', { class: 'kx-muted' }, item.source),
+          typeof item.description === 'string' && h('small', { class: 'kx-library-description' }, item.description)),
         h('button', { class: 'kx-button kx-small', onClick: () => this.api.getWorkflow(item.name, item.source).then((w) => this.open(unwrap(w), item.name)).catch((e: Error) => toast(e.message, 'error')) }, 'Open'),
         item.source !== 'template' && h('button', { class: 'kx-button kx-small', onClick: () => this.api.deleteWorkflow(item.name).then(() => this.refresh()).catch((e: Error) => toast(e.message, 'error')) }, 'Delete'),
       );
