@@ -174,7 +174,7 @@ export interface EditorSession {
  * Registers the suite's hooks: before it, the built client, `npm start`'s server, a browser and the editor page
  * (handed to `ready`); after it, all of them closed and the data dir removed.
  */
-export function useEditorSession(options: { testNodes?: boolean }, ready: (session: EditorSession) => void): void {
+export function useEditorSession(options: { testNodes?: boolean; env?: Record<string, string> }, ready: (session: EditorSession) => void): void {
   let session: Partial<EditorSession> = {};
   before(async () => {
     await ensureClientBuilt();

@@ -4,13 +4,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ensureClientBuilt, launchBrowser, openEditor, pageErrors, REPO, startProductServer, type Browser, type ProductServer } from './harness.js';
+import { pageErrors, REPO, useEditorSession, type ProductServer } from './harness.js';
 
 let server: ProductServer;
-let browser: Browser;
 let page: Page;
 
 /** The output files the finished prompts listed for node `id`, in the order the prompts ran. */
@@ -33,17 +32,9 @@ async function queueAndWait(runs: number): Promise<void> {
 }
 
 describe('a masked edit in the editor (chromium, real model)', () => {
-  before(async () => {
-    await ensureClientBuilt();
-    server = await startProductServer({ env: { KONTINUOUS_MODEL_DIRS: path.join(REPO, 'test', 'fixtures', 'bundles') } });
-    browser = await launchBrowser();
-    page = await openEditor(browser.context, server.url);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+  // As `npm start` runs it, plus the fixture bundle for machines without kontext-tiny.
+  useEditorSession({ env: { KONTINUOUS_MODEL_DIRS: path.join(REPO, 'test', 'fixtures', 'bundles') } }, (session) => {
+    ({ server, page } = session);
   });
 
   it('edits only inside the painted area', async () => {
