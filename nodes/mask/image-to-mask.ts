@@ -2,9 +2,9 @@
 // a mask drawn in another program and loaded as an image.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { expectImage } from '../sockets.js';
-import { makeMaskBatch } from './mask.js';
+import { colourChannelMask, COLOUR_CHANNELS } from './mask.js';
 
-const CHANNELS = ['red', 'green', 'blue', 'alpha'] as const;
+const CHANNELS = [...COLOUR_CHANNELS, 'alpha'] as const;
 
 export const imageToMaskNode = defineNode({
   id: 'ImageToMask',
@@ -25,8 +25,6 @@ export const imageToMaskNode = defineNode({
       throw new Error('channel: images between nodes have no alpha channel; use Load Image\'s MASK output for a file\'s transparency');
     }
     if (channel < 0) throw new Error(`channel: "${String(inputs.channel)}" is not one of ${CHANNELS.join(', ')}`);
-    const values = new Float32Array(image.count * image.height * image.width);
-    for (let i = 0; i < values.length; i++) values[i] = image.pixels[i * 3 + channel]!;
-    return { outputs: [makeMaskBatch(image.count, image.height, image.width, values)] };
+    return { outputs: [colourChannelMask(image, COLOUR_CHANNELS[channel]!)] };
   },
 });

@@ -3,9 +3,9 @@
 // mask painted in another program and saved as its own file.
 import { defineNode } from '../../server/engine/node-definition.js';
 import { INPUT_IMAGE_HOOKS, readInputImage } from '../image/input-image.js';
-import { makeMaskBatch, maskFromAlpha } from './mask.js';
+import { colourChannelMask, COLOUR_CHANNELS, maskFromAlpha } from './mask.js';
 
-const CHANNELS = ['alpha', 'red', 'green', 'blue'] as const;
+const CHANNELS = ['alpha', ...COLOUR_CHANNELS] as const;
 
 export const loadImageMaskNode = defineNode({
   id: 'LoadImageMask',
@@ -25,8 +25,6 @@ export const loadImageMaskNode = defineNode({
     if (channel < 0) throw new Error(`channel: "${String(inputs.channel)}" is not one of ${CHANNELS.join(', ')}`);
     const { image, alpha } = await readInputImage(ctx, String(inputs.image));
     if (channel === 0) return { outputs: [maskFromAlpha(image.height, image.width, alpha)] };
-    const values = new Float32Array(image.height * image.width);
-    for (let i = 0; i < values.length; i++) values[i] = image.pixels[i * 3 + channel - 1]!;
-    return { outputs: [makeMaskBatch(1, image.height, image.width, values)] };
+    return { outputs: [colourChannelMask(image, COLOUR_CHANNELS[channel - 1]!)] };
   },
 });

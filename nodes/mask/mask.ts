@@ -1,6 +1,6 @@
 // MASK: B single-channel planes in [0,1] (ComfyUI's layout), where 1 marks the area to edit. Load Image
 // derives it from the file's alpha (transparent = 1), as ComfyUI does, so existing prompts keep their links.
-import { expectKind } from '../sockets.js';
+import { expectKind, type ImageBatch } from '../sockets.js';
 import { MAX_SCALED_PIXELS } from '../image/resample.js';
 
 export interface MaskBatch {
@@ -97,4 +97,15 @@ export function cropMask(mask: MaskBatch, window: { x: number; y: number; width:
     }
   }
   return makeMaskBatch(mask.count, height, width, values);
+}
+
+/** The colour channels a mask can be read from, in pixel order. */
+export const COLOUR_CHANNELS = ['red', 'green', 'blue'] as const;
+
+/** One colour channel of every image of the batch as a mask (1 where the channel is full). */
+export function colourChannelMask(image: ImageBatch, channel: (typeof COLOUR_CHANNELS)[number]): MaskBatch {
+  const offset = COLOUR_CHANNELS.indexOf(channel);
+  const values = new Float32Array(image.count * image.height * image.width);
+  for (let i = 0; i < values.length; i++) values[i] = image.pixels[i * 3 + offset]!;
+  return makeMaskBatch(image.count, image.height, image.width, values);
 }
