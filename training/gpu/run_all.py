@@ -123,7 +123,8 @@ class Run:
                                  background=True)
         p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
                           self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
-                          warmup=a.warmup, ema_decay=a.ema_decay, grow=grower, grow_every_s=a.grow_every_s)
+                          warmup=a.warmup, ema_decay=a.ema_decay, grow=grower, grow_every_s=a.grow_every_s,
+                          sigma_focus=self.sigma_focus())
         if gen_b:
             self.stop(gen_b)
             data = grower.latest if grower.latest is not None else data
@@ -139,18 +140,30 @@ class Run:
             {"from": os.path.basename(path), "stage1_steps_before": prior.get("steps"), "train_seeds":
              [a.train_seed] + ([a.train_seed + 1] if gen_b else []), "sequences": len(records)})
         p1["provenance"]["stage1_first_call"] = prior
-        return self.stage2_and_eval(p1, data, data_h)
+        return self.stage2_and_eval(p1, data, data_h, warm_from=payload if a.s2_warm else None)
 
-    def stage2_and_eval(self, p1, data, heldout_dir):
+    def sigma_focus(self):
+        return (self.args.focus_steps, self.args.focus_share) if self.args.focus_steps else None
+
+    def stage2_and_eval(self, p1, data, heldout_dir, warm_from=None):
+        """Stage 2 on the stage-1 base: from a zero modulation, or (warm_from) from that checkpoint's projector and
+        LoRA, which a continued base has moved only a little from."""
         a = self.args
         dev = self.device
         models = ckpt.models_from(p1)
-        models.projector.zero_init_output()
+        if warm_from is None:
+            models.projector.zero_init_output()
+        else:
+            strength = ckpt.models_from(warm_from)
+            models.projector.load_state_dict(strength.projector.state_dict())
+            lora = {k: v for k, v in strength.transformer.state_dict().items() if "lora" in k}
+            models.transformer.load_state_dict(lora, strict=False)
         parts = Parts(models, dev)
         memdata.add_text_features(parts, data)
         p2 = train_editor("stage2", parts, data, self.deadline(a.frac_stage2), a.max_steps, a.s2_batch, a.s2_lr,
                           self.log, on_checkpoint=lambda p: self.save("stage2", p), checkpoint_every_s=60,
-                          strengths_per_seq=a.s2_strengths, warmup=a.warmup // 2, ema_decay=a.ema_decay)
+                          strengths_per_seq=a.s2_strengths, warmup=a.warmup // 2, ema_decay=a.ema_decay,
+                          sigma_focus=self.sigma_focus())
         del data
         models = ckpt.models_from(p2).eval()
         parts = Parts(models, dev)
@@ -216,7 +229,7 @@ class Run:
         del frames
         p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
                           self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
-                          warmup=a.warmup, ema_decay=a.ema_decay)
+                          warmup=a.warmup, ema_decay=a.ema_decay, sigma_focus=self.sigma_focus())
         # 4. Stage 2 from the averaged stage-1 weights; 5. quality bars on the held-out pairs.
         return self.stage2_and_eval(p1, data, data_a)
 
@@ -253,6 +266,11 @@ def main(argv=None):
     ap.add_argument("--train-seed", type=int, default=2)
     ap.add_argument("--grow-every-s", type=float, default=60, help="how often stage 1 of --continue-from takes in "
                     "the background generator's new sequences")
+    ap.add_argument("--focus-steps", type=int, default=None, help="train a share of each batch at the noise levels "
+                    "of this many sampler steps (both stages; flow.sample_training_sigmas)")
+    ap.add_argument("--focus-share", type=float, default=0.5, help="that share, with --focus-steps")
+    ap.add_argument("--s2-warm", action="store_true", help="with --continue-from: stage 2 starts from the "
+                    "checkpoint's projector and LoRA instead of a zero modulation")
     args = ap.parse_args(argv)
     return Run(args).main()
 
