@@ -1,6 +1,7 @@
 // Kontext Denoise: the flow-matching loop. Every strength of a sweep is one item of one batch sharing the same
 // noise, so the results differ only by strength. Reports progress every step and a preview of the predicted
-// clean image, and stops within a step when interrupted.
+// clean image, and stops within a step when interrupted. With cfg other than 1 every step also runs a negative
+// instruction (the empty one unless connected) and moves along the difference (classifier-free guidance).
 import { createHash } from 'node:crypto';
 import { defineNode, type NodeContext } from '../../server/engine/node-definition.js';
 import { floatTensor, strengthAtChange, type FloatTensor } from './math/index.js';
@@ -36,9 +37,48 @@ function latentEditMask(mask: MaskBatch, latentH: number, latentW: number): Floa
   return Float32Array.from(resizeMask(first, latentW, latentH).values, (v) => Math.min(1, Math.max(0, v)));
 }
 
-/** A short digest of the mask's weights, for keys of what was measured with it. */
-function maskKey(mask: Float32Array): string {
-  return createHash('sha1').update(new Uint8Array(mask.buffer, mask.byteOffset, mask.byteLength)).digest('hex').slice(0, 16);
+/** A short digest of float weights (a mask, a negative instruction's vector), for keys of what was measured with them. */
+function weightsKey(weights: Float32Array): string {
+  return createHash('sha1').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex').slice(0, 16);
+}
+
+/** cfg 1 is the instruction's own velocity: no second pass, whatever is connected to negative. */
+const CFG_OFF = 1;
+
+interface TextTensors {
+  pooled: FloatTensor;
+  embeds: FloatTensor;
+}
+
+const textTensors = (c: Conditioning): TextTensors => ({
+  pooled: floatTensor(c.pooled, [1, c.pooledDim]),
+  embeds: floatTensor(c.embeds, [1, c.seqLen, c.embedDim]),
+});
+
+/** Per loaded bundle: its encoding of the empty instruction, the default negative (what the model does unasked). */
+const emptyInstructions = new WeakMap<KontextHandle, Promise<TextTensors>>();
+
+function emptyInstruction(pipeline: KontextPipeline, handle: KontextHandle): Promise<TextTensors> {
+  let encoded = emptyInstructions.get(handle);
+  if (!encoded) {
+    encoded = pipeline.encodeText(handle, '').then(({ pooled, embeds }) => ({ pooled, embeds }));
+    encoded.catch(() => emptyInstructions.delete(handle));
+    emptyInstructions.set(handle, encoded);
+  }
+  return encoded;
+}
+
+/**
+ * The guidance of one Denoise: null when off (cfg 1).
+ * @throws Error when the negative conditioning belongs to another model.
+ */
+async function guidancePlan(cfgInput: unknown, negativeInput: unknown, model: KontextModel, pipeline: KontextPipeline): Promise<{ negative: TextTensors; scale: number } | null> {
+  const scale = cfgInput == null ? CFG_OFF : Number(cfgInput);
+  if (scale === CFG_OFF) return null;
+  if (negativeInput == null) return { negative: await emptyInstruction(pipeline, model.handle), scale };
+  const negative = expectKind<Conditioning>(negativeInput, 'CONDITIONING', 'negative');
+  assertSameModel(model, negative, 'negative conditioning');
+  return { negative: textTensors(negative), scale };
 }
 
 function plan(reference: Latent, modulation: Modulation | null): Plan {
@@ -146,6 +186,24 @@ export const kontextDenoise = defineNode({
           'evenly. A single strength s lands where the edit has made the fraction s of its change: the first time, ' +
           'six strengths of this edit are rendered to measure it; moving the slider afterwards costs one render.',
       },
+      negative: {
+        type: SOCKET.CONDITIONING,
+        tooltip:
+          'What cfg steers away from. Unconnected: the empty instruction, i.e. what the model makes unasked (for ' +
+          'an editor, nearly the unedited image). Used only when cfg is not 1.',
+      },
+      cfg: {
+        type: 'FLOAT',
+        default: CFG_OFF,
+        min: 0,
+        max: 20,
+        step: 0.1,
+        round: 0.01,
+        tooltip:
+          'Classifier-free guidance against negative. 1: off, one pass a step. Above 1 each step also runs the ' +
+          'negative instruction (twice the time) and pushes the edit further from it: a weak edit is made more fully, ' +
+          'at some cost in fidelity (kontext-tiny: see its model card). Below 1 it leans towards the negative.',
+      },
       mask: {
         type: 'MASK',
         tooltip:
@@ -171,10 +229,8 @@ export const kontextDenoise = defineNode({
     const pipeline = kontextPipeline(ctx.services);
     const scale = pipeline.downscale(model.handle);
     const { references, strengths, modulation: modTensor } = plan(reference, modulation);
-    const text = {
-      pooled: floatTensor(conditioning.pooled, [1, conditioning.pooledDim]),
-      embeds: floatTensor(conditioning.embeds, [1, conditioning.seqLen, conditioning.embedDim]),
-    };
+    const text = textTensors(conditioning);
+    const guide = await guidancePlan(inputs.cfg, inputs.negative, model, pipeline);
 
     const items = references.length * (strengths?.length ?? 1);
     if (items > MAX_OUTPUT_ITEMS) {
@@ -192,11 +248,13 @@ export const kontextDenoise = defineNode({
       height: first.height * scale,
       refLatent: floatTensor(first.data, [1, first.channels, first.height, first.width]),
       text,
+      ...(guide && { guide }),
     });
     const stepsFor = (items: number): number => steps * Math.ceil(items / perCall);
     const editMask = maskInput && latentEditMask(maskInput, first.height, first.width);
-    // The probe of an edit's change is kept per reference and settings: a masked edit changes differently.
-    const probeKey = (r: number): string => `${r}|${seed}|${steps}|${guidance}|${editMask ? maskKey(editMask) : 'whole'}`;
+    // The probe of an edit's change is kept per reference and settings: a masked or guided edit changes differently.
+    const guideKey = guide ? `cfg ${guide.scale} ${weightsKey(guide.negative.embeds.data)}` : 'plain';
+    const probeKey = (r: number): string => `${r}|${seed}|${steps}|${guidance}|${editMask ? weightsKey(editMask) : 'whole'}|${guideKey}`;
     const count = strengths?.length ?? 1;
     const total = references.reduce((sum, _, r) => {
       if (spacing === 'sweep') return sum + stepsFor(count) + stepsFor(count - 2);
@@ -222,6 +280,7 @@ export const kontextDenoise = defineNode({
           width: ref.width * scale,
           height: ref.height * scale,
           ...(editMask && { editMask }),
+          ...(guide && { guide }),
         },
         {
           signal: ctx.signal,

@@ -26,7 +26,8 @@ export const kontextTextEncode = defineNode({
   outputs: [{ type: SOCKET.CONDITIONING, name: 'CONDITIONING', tooltip: 'The encoded instruction, for Projector and Kontext Denoise.' }],
   validate(inputs) {
     return typeof inputs.instruction === 'string' && inputs.instruction.trim().length === 0
-      ? 'the instruction is empty: write the edit to make, e.g. "make it night"'
+      ? 'the instruction is empty: write the edit to make, e.g. "make it night" (for cfg against the empty ' +
+          "instruction, leave Kontext Denoise's negative unconnected: that is its default)"
       : null;
   },
   async run(ctx, inputs) {

@@ -3,7 +3,8 @@
 // step and the velocity sliced back to the target, Euler updates, x0 previews, abort between steps. An edit mask
 // confines the edit: after every step, the latent outside it is put back to the reference noised to that step's
 // sigma (as ComfyUI's noise mask does with its source latent), so the model sees and blends into the unedited
-// surroundings, and at sigma 0 the outside is the reference itself.
+// surroundings, and at sigma 0 the outside is the reference itself. Classifier-free guidance runs every item
+// twice a step, with the instruction and with a negative one, and moves along the difference of the two velocities.
 import { eulerStep, predictCleanLatent } from '../../nodes/kontext/math/euler.js';
 import { gaussianNoise } from '../../nodes/kontext/math/noise.js';
 import { packLatent, unpackTokens } from '../../nodes/kontext/math/packing.js';
@@ -31,6 +32,12 @@ export interface LoopRequest {
    * the reference must then be the target's size. Absent: the whole image.
    */
   editMask?: Float32Array;
+  /**
+   * Classifier-free guidance scale. Present: the transformer sees every item twice a step (rows 0..K-1 with the
+   * instruction, rows K..2K-1 with the negative one; the caller's fixed feeds are ordered so) and the step follows
+   * v_negative + cfg (v_instruction - v_negative). Absent: one row per item, the instruction's velocity as is.
+   */
+  cfg?: number;
 }
 
 /** Mask weights for every value of a packed token row: the latent pixel's weight in each channel's slot. */
@@ -63,6 +70,12 @@ function keepOutside(x: Float32Array, mask: Float32Array, ref: Float32Array, noi
     if (m === 1) continue;
     x[j] = m * x[j]! + (1 - m) * ((1 - sigma) * ref[j]! + sigma * noise[j]!);
   }
+}
+
+/** out = vNeg + scale (vPos - vNeg), over the target rows of one item. */
+function guidedVelocity(vPos: Float32Array, vNeg: Float32Array, scale: number, out: Float32Array): Float32Array {
+  for (let j = 0; j < out.length; j++) out[j] = vNeg[j]! + scale * (vPos[j]! - vNeg[j]!);
+  return out;
 }
 
 /**
@@ -99,23 +112,32 @@ export async function runDenoiseLoop(request: LoopRequest, velocityOf: VelocityF
   const x = new Float32Array(batch * targetItem);
   for (let k = 0; k < batch; k++) x.set(noise.data, k * targetItem);
 
-  const hidden = new Float32Array(batch * jointItem);
-  for (let k = 0; k < batch; k++) {
+  // With guidance every item has a second row, its negative twin, seeing the same latent and reference.
+  const { cfg } = request;
+  const rows = cfg === undefined ? batch : 2 * batch;
+  const guided = cfg === undefined ? null : new Float32Array(targetItem);
+  const hidden = new Float32Array(rows * jointItem);
+  for (let row = 0; row < rows; row++) {
+    const k = row % batch;
     const ref = refBatch === 1 ? refTokens.data : refTokens.data.subarray(k * refItem, (k + 1) * refItem);
-    hidden.set(ref, k * jointItem + targetItem);
+    hidden.set(ref, row * jointItem + targetItem);
   }
 
   for (let i = 0; i < request.steps; i++) {
     signal?.throwIfAborted();
-    for (let k = 0; k < batch; k++) hidden.set(x.subarray(k * targetItem, (k + 1) * targetItem), k * jointItem);
-    const velocity = await velocityOf({ data: hidden, dims: [batch, targetCount + refCount, width] }, imgIds, sigmas[i]!);
+    for (let row = 0; row < rows; row++) {
+      const k = row % batch;
+      hidden.set(x.subarray(k * targetItem, (k + 1) * targetItem), row * jointItem);
+    }
+    const velocity = await velocityOf({ data: hidden, dims: [rows, targetCount + refCount, width] }, imgIds, sigmas[i]!);
     if (velocity.data.length !== hidden.length) {
-      throw new Error(`the transformer returned velocity [${velocity.dims.join(',')}], expected [${batch},${targetCount + refCount},${width}]`);
+      throw new Error(`the transformer returned velocity [${velocity.dims.join(',')}], expected [${rows},${targetCount + refCount},${width}]`);
     }
     const x0 = onStep && (wantsX0?.(i + 1) ?? true) ? new Float32Array(x.length) : null;
     for (let k = 0; k < batch; k++) {
       const xk = x.subarray(k * targetItem, (k + 1) * targetItem);
-      const vk = velocity.data.subarray(k * jointItem, k * jointItem + targetItem);
+      const row = (r: number) => velocity.data.subarray(r * jointItem, r * jointItem + targetItem);
+      const vk = guided ? guidedVelocity(row(k), row(k + batch), cfg!, guided) : row(k);
       if (x0) predictCleanLatent(xk, vk, sigmas[i]!, x0.subarray(k * targetItem, (k + 1) * targetItem));
       eulerStep(xk, vk, sigmas[i]!, sigmas[i + 1]!);
       if (keepWeights) {

@@ -5,8 +5,13 @@ import { concatBatch, repeatBatch, sliceBatch, type FloatTensor } from '../../no
 import type { BundleManifest } from './manifest-schema.js';
 import type { ModelSession, TensorValue } from './onnx.js';
 
+export interface DenoiseText {
+  pooled: FloatTensor;
+  embeds: FloatTensor;
+}
+
 export interface DenoiseRequest {
-  text: { pooled: FloatTensor; embeds: FloatTensor };
+  text: DenoiseText;
   /** Scaled reference latent [1,C,h',w'] or one per item [K,C,h',w']. */
   refLatent: FloatTensor;
   /** Projector output [K,M]; null for a plain Kontext edit (zero modulation, LoRA off unless loraScale says). */
@@ -20,6 +25,11 @@ export interface DenoiseRequest {
   loraScale?: number;
   /** Where to edit, one weight per target latent pixel (see LoopRequest.editMask); shared by every item. */
   editMask?: Float32Array;
+  /**
+   * Classifier-free guidance: each step also runs the negative instruction (the same sequence length as `text`) and
+   * follows v_negative + scale (v_text - v_negative), at twice the transformer's work. Absent: one pass.
+   */
+  guide?: { negative: DenoiseText; scale: number };
 }
 
 export interface DenoiseOptions {
@@ -56,13 +66,15 @@ export const DEFAULT_TRANSFORMER_TOKENS_PER_CALL = 16384;
  */
 export function itemsPerCall(
   manifest: BundleManifest,
-  request: Pick<DenoiseRequest, 'width' | 'height' | 'refLatent' | 'text'>,
+  request: Pick<DenoiseRequest, 'width' | 'height' | 'refLatent' | 'text' | 'guide'>,
   tokensPerCall = DEFAULT_TRANSFORMER_TOKENS_PER_CALL,
 ): number {
   const f = manifest.vae.downscale;
   const [, , refH = 0, refW = 0] = request.refLatent.dims;
   const tokens = (request.height / f / 2) * (request.width / f / 2) + (refH / 2) * (refW / 2) + (request.text.embeds.dims[1] ?? 0);
-  return Math.max(1, Math.floor(tokensPerCall / tokens));
+  // A guided item is two rows of the transformer's batch.
+  const rowsPerItem = request.guide ? 2 : 1;
+  return Math.max(1, Math.floor(tokensPerCall / (tokens * rowsPerItem)));
 }
 
 /**
@@ -95,6 +107,7 @@ export async function denoiseInCalls(
       strengths: request.strengths.slice(start, end),
       refLatent: ownRows(request.refLatent),
       text: { ...request.text, embeds: ownRows(request.text.embeds), pooled: ownRows(request.text.pooled) },
+      ...(request.guide && { guide: { ...request.guide, negative: { embeds: ownRows(request.guide.negative.embeds), pooled: ownRows(request.guide.negative.pooled) } } }),
     };
     const { latent, timing } = await denoiseCall(manifest, transformer, part, end - start, options, { call, calls });
     parts.push(latent);
@@ -123,18 +136,27 @@ async function denoiseCall(
   const f = manifest.vae.downscale;
   const { width, height, modulation } = request;
   const takesModulation = transformer.hasInput('modulation');
+  const { guide } = request;
   const perItem = (t: FloatTensor) => (t.dims[0] === batch ? t : repeatBatch(t, batch));
-  const embeds = perItem(request.text.embeds);
-  const pooled = perItem(request.text.pooled);
-  const modulationFeed = takesModulation ? (modulation ?? { data: new Float32Array(batch * manifest.dims.modulation_dim), dims: [batch, manifest.dims.modulation_dim] }) : null;
+  // Guided: the loop's rows are every item with the instruction, then every item with the negative one.
+  const rowsOf = (pick: (t: DenoiseText) => FloatTensor) =>
+    guide ? concatBatch([perItem(pick(request.text)), perItem(pick(guide.negative))]) : perItem(pick(request.text));
+  const embeds = rowsOf((t) => t.embeds);
+  const pooled = rowsOf((t) => t.pooled);
+  if (guide && guide.negative.embeds.dims[1] !== request.text.embeds.dims[1]) {
+    throw new Error(`the negative conditioning has ${guide.negative.embeds.dims[1]} text tokens, the instruction ${request.text.embeds.dims[1]}: encode both with the same model`);
+  }
+  const rows = guide ? 2 * batch : batch;
+  const itemModulation = modulation ?? { data: new Float32Array(batch * manifest.dims.modulation_dim), dims: [batch, manifest.dims.modulation_dim] };
+  const modulationFeed = takesModulation ? (guide ? concatBatch([itemModulation, itemModulation]) : itemModulation) : null;
   const loraScale = request.loraScale ?? (modulation ? 1 : 0);
   const txtIds = textIds(embeds.dims[1]!);
-  const guidance = new Float32Array(batch).fill(request.guidance);
+  const guidance = new Float32Array(rows).fill(request.guidance);
 
   const feeds: Record<string, TensorValue> = {
     encoder_hidden_states: embeds,
     pooled_projections: pooled,
-    guidance: { data: guidance, dims: [batch] },
+    guidance: { data: guidance, dims: [rows] },
     txt_ids: { data: txtIds, dims: [txtIds.length / 3, 3] },
   };
   if (modulationFeed) feeds.modulation = modulationFeed;
@@ -144,7 +166,7 @@ async function denoiseCall(
   const { onStep } = options;
   const done = call * request.steps;
   const result = await transformer.denoise(
-    { batch, latentChannels: manifest.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: manifest.scheduler, editMask: request.editMask },
+    { batch, latentChannels: manifest.dims.latent_channels, latentHeight: height / f, latentWidth: width / f, reference: request.refLatent, seed: request.seed, steps: request.steps, scheduler: manifest.scheduler, editMask: request.editMask, ...(guide && { cfg: guide.scale }) },
     feeds,
     'velocity',
     {

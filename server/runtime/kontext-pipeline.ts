@@ -211,6 +211,7 @@ export class KontextPipeline {
       const { width, height, modulation } = request;
       if (width % (2 * f) !== 0 || height % (2 * f) !== 0) throw new Error(`target size ${width}x${height} must be a multiple of ${2 * f} on both sides for '${handle.name}'`);
       if (!Number.isInteger(request.steps) || request.steps < 1) throw new Error(`steps must be a positive integer, got ${request.steps}`);
+      if (request.guide && !Number.isFinite(request.guide.scale)) throw new Error(`cfg must be a number, got ${request.guide.scale}`);
       const transformer = await this.runtime.load(bundleFile(handle, 'transformer')!);
       if (modulation && !transformer.hasInput('modulation')) throw new Error(handle.check.strengthControlMessage ?? `model bundle '${handle.name}' has no strength control`);
       const { latent, timing } = await denoiseInCalls(handle.manifest, transformer, request, this.itemsPerDenoiseCall(handle, request), options);
@@ -220,7 +221,7 @@ export class KontextPipeline {
   }
 
   /** Items one transformer call takes for this request's size (see `itemsPerCall`). */
-  itemsPerDenoiseCall(handle: KontextHandle, request: Pick<DenoiseRequest, 'width' | 'height' | 'refLatent' | 'text'>): number {
+  itemsPerDenoiseCall(handle: KontextHandle, request: Pick<DenoiseRequest, 'width' | 'height' | 'refLatent' | 'text' | 'guide'>): number {
     return itemsPerCall(handle.manifest, request, this.options.transformerTokensPerCall);
   }
 

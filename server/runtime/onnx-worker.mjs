@@ -115,7 +115,6 @@ async function denoise(request) {
   /** @type {Record<string, ort.Tensor>} */
   const fixed = {};
   for (const [name, value] of Object.entries(request.feeds)) fixed[name] = toTensor(/** @type {any} */ (value));
-  const batch = request.loop.batch;
   const controller = new AbortController();
   /** @type {Int32Array} */
   const control = request.control;
@@ -132,7 +131,8 @@ async function denoise(request) {
         const feeds = {
           ...fixed,
           hidden_states: new ort.Tensor('float32', hidden.data, hidden.dims),
-          timestep: new ort.Tensor('float32', new Float32Array(batch).fill(sigma), [batch]),
+          // A guided loop runs two rows per item: the step's sigma goes to every row it hands over.
+          timestep: new ort.Tensor('float32', new Float32Array(hidden.dims[0]).fill(sigma), [hidden.dims[0]]),
           img_ids: new ort.Tensor('float32', imgIds, [imgIds.length / 3, 3]),
         };
         const started = performance.now();

@@ -3,7 +3,8 @@
 // Projector -> Kontext Denoise -> Decode -> Save Image), and the saved PNGs are scored by the model tooling's own
 // metric code (test/bench/eval_metrics.py), so the figures compare directly with `python -m training.eval`.
 // Options: --data training/out/data (regenerate with training/data's generate command), --pairs 240, --bundle,
-// --steps, --guidance, --spacing 'even change', --compare <PyTorch report.json>, --report <file>, --no-write. Results: BENCHMARKS.md "## Edit quality".
+// --steps, --guidance, --spacing 'even change', --cfg W (Kontext Denoise's guidance against the empty instruction),
+// --compare <PyTorch report.json>, --report <file>, --no-write. Results: BENCHMARKS.md "## Edit quality".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,10 @@ const bundle = flag('bundle') ?? 'kontext-tiny';
 // Kontext Denoise's spacing for the six-strength sweep: 'even change' re-renders it where the image changes in
 // equal steps (the bars' KL then measures the product's sweeps, not the model's response to s alone).
 const spacing = flag('spacing') ?? 'as given';
+// cfg other than 1 runs every Denoise guided away from the empty instruction (its unconnected negative).
+const cfg = Number(flag('cfg') ?? 1);
+if (!Number.isFinite(cfg)) throw new Error(`--cfg must be a number, got ${flag('cfg')}`);
+const guided = cfg !== 1;
 const STRENGTHS = [0, 0.2, 0.4, 0.6, 0.8, 1];
 const SEED = 64;
 
@@ -67,7 +72,7 @@ const model = await host.models.load(bundle);
 const defaults = host.models.defaults(model);
 const steps = Number(flag('steps') ?? defaults.steps);
 const guidance = Number(flag('guidance') ?? defaults.guidance);
-console.log(`eval:model on ${bundle}: ${count} held-out pairs from ${heldout}, ${steps} steps, guidance ${guidance}, spacing '${spacing}'`);
+console.log(`eval:model on ${bundle}: ${count} held-out pairs from ${heldout}, ${steps} steps, guidance ${guidance}, spacing '${spacing}', cfg ${cfg}`);
 
 function prompt(i: number, image: string): Prompt {
   const own = records[i]!.edit_instruction;
@@ -76,7 +81,10 @@ function prompt(i: number, image: string): Prompt {
   const strength = (mode: string, list: string) => ({ class_type: 'KontextStrength', inputs: { mode, value: 1, start: 0, end: 1, count: 6, list } });
   const denoise = (cond: string, mod: string, seed: number, sweepSpacing = 'as given') => ({
     class_type: 'KontextDenoise',
-    inputs: { model: m, conditioning: [cond, 0], reference: ['ref', 0], modulation: [mod, 0], seed, steps, guidance, spacing: sweepSpacing },
+    inputs: {
+      model: m, conditioning: [cond, 0], reference: ['ref', 0], modulation: [mod, 0], seed, steps, guidance, spacing: sweepSpacing,
+      ...(guided && { cfg }),
+    },
   });
   const save = (from: string, name: string) => ({ class_type: 'SaveImage', inputs: { images: [from, 0], filename_prefix: `eval/${i}_${name}` } });
   return {
@@ -117,6 +125,9 @@ for (let i = 0; i < count; i++) {
   const result = await host.executor.execute((validation as { prompt?: Prompt }).prompt ?? p, { promptId: randomUUID(), outputs: validation.outputs });
   if (result.status !== 'success') throw new Error(`pair ${i}: ${JSON.stringify(result.failures)}`);
   const files = (node: string): string[] => (result.outputs[node]?.images ?? []).map((im) => host.files.resolve(im.type, im.subfolder, im.filename));
+  // Validation drops an output whose inputs fail (and runs the rest): say so here, not in the metrics' stack trace.
+  const missing = ['save_sweep', 'save_recon', 'save_other', 'save_seed'].filter((node) => files(node).length === 0);
+  if (missing.length > 0) throw new Error(`pair ${i}: ${missing.join(', ')} wrote no image: ${JSON.stringify(validation.node_errors ?? {})}`);
   jobs.push({ index: i, other: otherPair(i), sweep: files('save_sweep'), recon: files('save_recon')[0], other_out: files('save_other')[0], seed_out: files('save_seed')[0] });
   if ((i + 1) % 20 === 0 || i + 1 === count) console.log(`  ${i + 1}/${count} pairs, ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
@@ -147,9 +158,11 @@ if (compare?.rows) {
   console.log(pairAgreement);
 }
 
-// "Edit quality" holds the model's sweeps as given; other spacings are reported by hand (see "Even change spacing").
-if (spacing !== 'as given' && !args.includes('--no-write')) console.log(`spacing '${spacing}': BENCHMARKS.md is left as it is (use --report to keep the figures)`);
-if (!args.includes('--no-write') && spacing === 'as given') {
+// "Edit quality" holds the model's own sweeps (as given, no cfg); other settings are reported by hand (see
+// "Even change spacing", "Guidance").
+const asShipped = spacing === 'as given' && !guided;
+if (!asShipped && !args.includes('--no-write')) console.log(`spacing '${spacing}', cfg ${cfg}: BENCHMARKS.md is left as it is (use --report to keep the figures)`);
+if (!args.includes('--no-write') && asShipped) {
   const fmt = (key: string, v: number | null | undefined): string =>
     v === null || v === undefined ? '-' : ['nearer_target', 'edit_share', 'monotone', 'instr_differs'].includes(key) ? `${(v * 100).toFixed(0)} %` : v.toFixed(key.endsWith('kl') ? 3 : 2);
   const bars = Object.entries(report.bars as Record<string, { value: number; bar: string; met: boolean }>);

@@ -148,3 +148,36 @@ test('an edit mask keeps the reference outside it (exactly at the end), edits in
   await assert.rejects(runDenoiseLoop(request({ editMask: new Float32Array(3) }), async (h) => ({ data: new Float32Array(h.data.length), dims: h.dims })),
     /an edit mask needs 4x6 weights and a reference of the target's size; got 3 weights and a 4x2 reference/);
 });
+
+test('cfg runs every item twice a step and follows v_negative + cfg (v_instruction - v_negative)', async () => {
+  // Rows 0..K-1 stand for the instruction, K..2K-1 for the negative one (as the caller's feeds are ordered).
+  // Their velocities differ by a per-row constant, so the guided step is known exactly.
+  const batch = 2;
+  const rowVelocity = (row: number) => (row < batch ? 1 + row : -0.5);
+  const seenRows: number[] = [];
+  const run = (cfg: number | undefined) =>
+    runDenoiseLoop(request({ batch, steps: 3, ...(cfg !== undefined && { cfg }) }), async (hidden) => {
+      const rows = hidden.dims[0]!;
+      seenRows.push(rows);
+      const item = hidden.data.length / rows;
+      if (cfg !== undefined) {
+        // Both twins see the same latent and reference at every step.
+        for (let k = 0; k < batch; k++) assert.deepEqual(hidden.data.subarray(k * item, (k + 1) * item), hidden.data.subarray((k + batch) * item, (k + batch + 1) * item));
+      }
+      return { data: Float32Array.from(hidden.data, (_, j) => rowVelocity(Math.floor(j / item))), dims: hidden.dims };
+    });
+  const guided = await run(2.5);
+  assert.deepEqual(seenRows, [4, 4, 4]);
+  const plain = await run(undefined);
+  const sigmas = sigmaSchedule(3, 6, FLUX_SCHEDULER);
+  const travelled = sigmas[0]! - sigmas[3]!;
+  const per = guided.data.length / batch;
+  for (let k = 0; k < batch; k++) {
+    const v = -0.5 + 2.5 * (1 + k - -0.5);
+    for (let j = 0; j < per; j++) {
+      // Euler from the same noise: the guided latent sits travelled * (v_plain - v_guided) away from the plain one.
+      const expected = plain.data[k * per + j]! + travelled * ((1 + k) - v);
+      assert.ok(Math.abs(guided.data[k * per + j]! - expected) < 1e-4, `item ${k} value ${j}: ${guided.data[k * per + j]} vs ${expected}`);
+    }
+  }
+});
