@@ -35,6 +35,7 @@ from training.train import ckpt, memdata  # noqa: E402
 from training.train.editor import train_editor  # noqa: E402
 from training.train.parts import Parts, new_models  # noqa: E402
 from training.train.runtime import Logger, load_checkpoint, pick_device, save_checkpoint  # noqa: E402
+from training.train.ship import with_strength_control  # noqa: E402
 from training.train.vae import train_vae  # noqa: E402
 
 BIG_MODEL = {"transformer": {"num_attention_heads": 5, "num_layers": 3, "num_single_layers": 5,
@@ -150,14 +151,9 @@ class Run:
         LoRA, which a continued base has moved only a little from."""
         a = self.args
         dev = self.device
-        models = ckpt.models_from(p1)
+        models = ckpt.models_from(p1 if warm_from is None else with_strength_control(p1, warm_from))
         if warm_from is None:
             models.projector.zero_init_output()
-        else:
-            strength = ckpt.models_from(warm_from)
-            models.projector.load_state_dict(strength.projector.state_dict())
-            lora = {k: v for k, v in strength.transformer.state_dict().items() if "lora" in k}
-            models.transformer.load_state_dict(lora, strict=False)
         parts = Parts(models, dev)
         memdata.add_text_features(parts, data)
         p2 = train_editor("stage2", parts, data, self.deadline(a.frac_stage2), a.max_steps, a.s2_batch, a.s2_lr,
