@@ -17,6 +17,8 @@ export interface NodeView {
   selectedImage: number;
   running: boolean;
   cached: boolean;
+  /** How long the node took in the last run, as this page saw it (from its start to the next node's). */
+  ranMs?: number;
   /** A message from validation or execution, shown as a badge and under the title. */
   error?: string;
   /** The images are animations (WebP/GIF): the canvas keeps redrawing so they play. */

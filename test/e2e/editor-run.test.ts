@@ -83,6 +83,11 @@ describe('running from the editor (chromium, stub nodes)', () => {
     assert.equal(state.image.type, 'output');
     assert.match(state.image.filename, /^e2e_/);
     assert.equal(state.running, 0, 'nothing is marked running after the run');
+    // Each node that ran shows how long it took: TestSlow sleeps 4 steps x 120 ms.
+    const times = await page.evaluate(() => [1, 2, 3, 4].map((id) => ({ ms: window.kontinuous.app.nodeView(id).ranMs, badges: window.kontinuous.graph.getNodeById(id).badges.map((b: { text: string }) => b.text) })));
+    assert.ok(times.every((t) => typeof t.ms === 'number'), `every node that ran has a time: ${JSON.stringify(times)}`);
+    assert.ok(times[1]!.ms >= 470 && times[1]!.ms < 5000, `TestSlow took its 480 ms (${times[1]!.ms})`);
+    assert.ok(times[1]!.badges.some((b: string) => /^\d+ ms$/.test(b)), `its badge says so: ${times[1]!.badges.join(', ')}`);
   });
 
   it('marks cached nodes on a second identical run', async () => {
@@ -94,6 +99,7 @@ describe('running from the editor (chromium, stub nodes)', () => {
     await page.waitForFunction(() => window.kontinuous.app.nodeView(1).cached === true);
     const state = await page.evaluate(() => ({ badges: window.kontinuous.graph.getNodeById(1).badges.map((b: { text: string }) => b.text), slowCached: window.kontinuous.app.nodeView(2).cached }));
     assert.ok(state.badges.includes('cached'));
+    assert.ok(!state.badges.some((b: string) => / (ms|s)$/.test(b)), `a cached node shows no run time: ${state.badges.join(', ')}`);
     assert.equal(state.slowCached, false);
   });
 

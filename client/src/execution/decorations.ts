@@ -1,5 +1,6 @@
 // How execution state shows on nodes: a green outline on the running node (with litegraph's progress bar), a
-// "cached" badge, and for errors a red outline, an error badge and the message itself drawn under the node.
+// "cached" badge, how long each node that ran took, and for errors a red outline, an error badge and the message
+// itself drawn under the node.
 // Every node also carries its id (#6), the name prompts and the CLI use for it.
 import { LGraphBadge, type LGraphCanvas, type LGraphNode } from '../litegraph-adapter.js';
 import { viewOf } from '../node-state.js';
@@ -14,6 +15,7 @@ export function refreshNodeState(node: LGraphNode): void {
   if (view.live) badges.push(new LGraphBadge({ text: '● LIVE', bgColor: '#1f6f3f', fgColor: '#d2ffd9' }));
   if (view.rendered) badges.push(new LGraphBadge({ text: renderedBadge(view.rendered), bgColor: '#1c3a5e', fgColor: '#cfe3ff' }));
   if (view.cached) badges.push(new LGraphBadge({ text: 'cached', bgColor: '#30363d', fgColor: '#8b949e' }));
+  else if (view.ranMs !== undefined && !view.running) badges.push(new LGraphBadge({ text: formatRunTime(view.ranMs), bgColor: '#30363d', fgColor: '#c9d1d9' }));
   if (view.running) badges.push(new LGraphBadge({ text: 'running', bgColor: '#1f6f3f', fgColor: '#fff' }));
   node.badges = badges;
   node.has_errors = Boolean(view.error || view.missingType);
@@ -22,6 +24,11 @@ export function refreshNodeState(node: LGraphNode): void {
     return viewOf(this).running ? { color: '#3fb950', lineWidth: 3, padding: 6 } : undefined;
   };
   node.setDirtyCanvas(true, true);
+}
+
+/** A node's run time as its badge shows it: whole milliseconds under a second, then tenths of seconds. */
+export function formatRunTime(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** What a badge says about re-spaced strengths: the one strength rendered, or how many a sweep re-spaced. */

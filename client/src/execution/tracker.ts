@@ -29,6 +29,8 @@ export class RunTracker {
   /** Which open tab queued each prompt. */
   private readonly owners = new Map<string, string>();
   private runningNode?: LGraphNode;
+  /** When the running node started, on this page's clock (events arrive in the server's order, at once). */
+  private runningSince = 0;
   currentPromptId?: string;
   /** Per-step previews received (shown or not). */
   previewsSeen = 0;
@@ -62,6 +64,7 @@ export class RunTracker {
       const view = viewOf(node);
       view.running = false;
       view.cached = false;
+      view.ranMs = undefined;
       view.rendered = undefined;
       if (!view.missingType) view.error = undefined;
       view.preview = undefined;
@@ -86,12 +89,16 @@ export class RunTracker {
   }
 
   private setRunning(node: LGraphNode | null): void {
+    const now = performance.now();
     if (this.runningNode) {
-      viewOf(this.runningNode).running = false;
+      const view = viewOf(this.runningNode);
+      view.running = false;
+      view.ranMs = now - this.runningSince;
       this.runningNode.progress = undefined;
       refreshNodeState(this.runningNode);
     }
     this.runningNode = node ?? undefined;
+    this.runningSince = now;
     if (node) {
       viewOf(node).running = true;
       refreshNodeState(node);
