@@ -2,7 +2,8 @@
 // kontext-tiny is not installed, said loudly): cold and warm runs, a strength-only re-run, a batched sweep of 8
 // against 8 sequential runs, time per denoise step, the share of time outside onnxruntime, peak RSS. Results go
 // to BENCHMARKS.md under "## Edit" (replacing the table an earlier run wrote there, keeping what follows it).
-// `--breakdown [warm]` instead prints where a strength-only (or warm) run's time outside onnxruntime goes, node by node.
+// `--breakdown [warm]` instead prints where a strength-only (or warm) run's time outside onnxruntime goes, node by node;
+// `--cfg-cost [--cfg W]` what Kontext Denoise's cfg costs a strength-only run.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,26 @@ if (args.includes('--breakdown')) {
   const host = await editHost(extraDirs, {});
   const warm = args[args.indexOf('--breakdown') + 1] === 'warm';
   await printBreakdown(host, (strength) => base(host, { '6.value': strength.toFixed(3) }), repeats * (warm ? 4 : 10), warm);
+  await host.dispose();
+  process.exit(0);
+}
+
+if (args.includes('--cfg-cost')) {
+  // Kontext Denoise's cfg (two transformer rows per item) against cfg 1: strength-only re-runs taking turns, each
+  // at a strength not rendered before, after one warm-up of each (the empty instruction is encoded once per model).
+  const host = await editHost(extraDirs, {});
+  const cfg = Number(flag('cfg') ?? 1.5);
+  const at = (i: number, guided: boolean) => base(host, { '6.value': (0.3 + 0.001 * i + (guided ? 0.0005 : 0)).toFixed(4), '8.cfg': guided ? cfg : 1 });
+  await run(host, at(-1, false));
+  await run(host, at(-1, true));
+  const plain: number[] = [];
+  const guided: number[] = [];
+  for (let i = 0; i < repeats * 3; i++) {
+    plain.push((await run(host, at(i, false))).wallMs);
+    guided.push((await run(host, at(i, true))).wallMs);
+  }
+  const ratios = guided.map((g, i) => g / plain[i]!);
+  console.log(`strength-only run, ${plain.length} pairs taking turns: cfg 1 median ${median(plain).toFixed(1)} ms, cfg ${cfg} median ${median(guided).toFixed(1)} ms, ratio per pair median ${median(ratios).toFixed(2)}x`);
   await host.dispose();
   process.exit(0);
 }
