@@ -10,6 +10,7 @@ import { kontextDenoise } from './denoise.js';
 import { kontextDecode } from './decode.js';
 import { strengthGrid } from './strength-grid.js';
 import { strengthAnimation } from './strength-animation.js';
+import { compareGrid } from './compare-grid.js';
 
 export const kontextNodes: NodeDefinition[] = [
   kontextModelLoader,
@@ -22,4 +23,5 @@ export const kontextNodes: NodeDefinition[] = [
   kontextDecode,
   strengthGrid,
   strengthAnimation,
+  compareGrid,
 ];

@@ -1,10 +1,8 @@
 // Strength Grid: the paper's figure strip (source, then the edit at each strength, labelled), saved as a PNG with
 // the workflow embedded and passed on as an image.
-import { writeFile } from 'node:fs/promises';
 import { defineNode } from '../../server/engine/node-definition.js';
 import { composeStrengthGrid } from '../../server/media/grid.js';
-import { encodePng } from '../../server/media/codec.js';
-import { pngTextFor } from '../image/save-output.js';
+import { pngTextFor, saveBatch } from '../image/save-output.js';
 import { SOCKET } from './sockets.js';
 import { expectImage } from './checks.js';
 
@@ -49,11 +47,6 @@ export const strengthGrid = defineNode({
       columns: Number(inputs.columns ?? 0),
     });
     const prefix = typeof inputs.filename_prefix === 'string' ? inputs.filename_prefix : 'Kontinuous_grid';
-    const target = ctx.services.files.nextOutput('output', prefix, 'png');
-    await writeFile(target.path, await encodePng(grid, 0, pngTextFor(ctx)));
-    return {
-      outputs: [grid],
-      ui: { images: [{ filename: target.filename, subfolder: target.subfolder, type: 'output' }] },
-    };
+    return { outputs: [grid], ui: await saveBatch(ctx, grid, 'output', prefix, pngTextFor(ctx)) };
   },
 });

@@ -127,6 +127,25 @@ function maskedEdit(): TemplateNode[] {
   ];
 }
 
+/** One instruction swept at cfg 1 and at cfg 1.5 from the same noise, compared row by row. */
+function compareGuidance(): TemplateNode[] {
+  const edit = editNodes(6, 2, 5, 4, { mode: 'sweep', start: 0, end: 1, count: 5 }, 560);
+  const plain = edit.find((node) => node.type === 'KontextDenoise')!;
+  return [
+    ...sourceNodes('make it night'),
+    ...edit,
+    { ...plain, id: 10, pos: [1060, 880], widgets: { ...plain.widgets, cfg: 1.5 }, title: 'Kontext Denoise (cfg 1.5)' },
+    { id: 11, type: 'KontextDecode', pos: [1400, 880], links: { model: [2, 0], latent: [10, 0] } },
+    {
+      id: 12,
+      type: 'CompareGrid',
+      pos: [1740, 60],
+      links: { images_1: [9, 0], images_2: [11, 0], source: [3, 0] },
+      widgets: { row_labels: 'make it night, cfg 1\nmake it night, cfg 1.5', labels: true, filename_prefix: 'Kontinuous_compare' },
+    },
+  ];
+}
+
 /** A shipped workflow: what the library shows about it, and its nodes. */
 interface ShippedWorkflow {
   description: string;
@@ -142,6 +161,10 @@ export const SHIPPED_WORKFLOWS: Record<string, ShippedWorkflow> = {
   },
   'chained-edits.json': { description: 'Two edits in a row: the first edit\'s result is the second one\'s source, swept over four strengths.', nodes: chainedEdits },
   'masked-edit.json': { description: 'An edit inside a painted area only (the mask editor on Load Image), pasted back over the source.', nodes: maskedEdit },
+  'compare-guidance.json': {
+    description: 'One instruction swept at cfg 1 and at cfg 1.5 (guidance away from the empty instruction), compared row by row.',
+    nodes: compareGuidance,
+  },
 };
 
 /** The JSON text of a shipped workflow as the builder produces it; throws for an unknown name. */

@@ -4,8 +4,8 @@
 import { makeImageBatch, type ImageBatch } from '../../nodes/sockets.js';
 import { resizeImage } from './codec.js';
 
-// 5x7 glyphs, one string of 5 characters per row ('#' = ink). Covers digits and the few letters labels use;
-// other characters draw as a blank cell.
+// 5x7 glyphs, one string of 5 characters per row ('#' = ink). Digits, lower-case letters (upper case draws as
+// lower case) and the punctuation of labels and instructions; other characters draw as a blank cell.
 const GLYPHS: Record<string, string[]> = {
   '0': [' ### ', '#   #', '#  ##', '# # #', '##  #', '#   #', ' ### '],
   '1': ['  #  ', ' ##  ', '  #  ', '  #  ', '  #  ', '  #  ', ' ### '],
@@ -31,6 +31,32 @@ const GLYPHS: Record<string, string[]> = {
   n: ['     ', '     ', '# ## ', '##  #', '#   #', '#   #', '#   #'],
   g: ['     ', '     ', ' ####', '#   #', ' ####', '    #', ' ### '],
   h: ['#    ', '#    ', '# ## ', '##  #', '#   #', '#   #', '#   #'],
+  a: ['     ', '     ', ' ### ', '    #', ' ####', '#   #', ' ####'],
+  b: ['#    ', '#    ', '# ## ', '##  #', '#   #', '#   #', '#### '],
+  d: ['    #', '    #', ' ## #', '#  ##', '#   #', '#   #', ' ####'],
+  f: ['  ## ', ' #  #', ' #   ', '###  ', ' #   ', ' #   ', ' #   '],
+  i: ['  #  ', '     ', ' ##  ', '  #  ', '  #  ', '  #  ', ' ### '],
+  j: ['   # ', '     ', '  ## ', '   # ', '   # ', '#  # ', ' ##  '],
+  k: ['#    ', '#    ', '#  # ', '# #  ', '##   ', '# #  ', '#  # '],
+  l: [' ##  ', '  #  ', '  #  ', '  #  ', '  #  ', '  #  ', ' ### '],
+  m: ['     ', '     ', '## # ', '# # #', '# # #', '#   #', '#   #'],
+  p: ['     ', '     ', '#### ', '#   #', '#### ', '#    ', '#    '],
+  q: ['     ', '     ', ' ## #', '#  ##', ' ####', '    #', '    #'],
+  v: ['     ', '     ', '#   #', '#   #', '#   #', ' # # ', '  #  '],
+  w: ['     ', '     ', '#   #', '#   #', '# # #', '# # #', ' # # '],
+  x: ['     ', '     ', '#   #', ' # # ', '  #  ', ' # # ', '#   #'],
+  y: ['     ', '     ', '#   #', '#   #', ' ####', '    #', ' ### '],
+  z: ['     ', '     ', '#####', '   # ', '  #  ', ' #   ', '#####'],
+  ',': ['     ', '     ', '     ', '     ', ' ##  ', '  #  ', ' #   '],
+  "'": ['  #  ', '  #  ', ' #   ', '     ', '     ', '     ', '     '],
+  '"': [' # # ', ' # # ', '     ', '     ', '     ', '     ', '     '],
+  ':': ['     ', ' ##  ', ' ##  ', '     ', ' ##  ', ' ##  ', '     '],
+  '(': ['   # ', '  #  ', ' #   ', ' #   ', ' #   ', '  #  ', '   # '],
+  ')': [' #   ', '  #  ', '   # ', '   # ', '   # ', '  #  ', ' #   '],
+  '/': ['    #', '    #', '   # ', '  #  ', ' #   ', '#    ', '#    '],
+  '!': ['  #  ', '  #  ', '  #  ', '  #  ', '  #  ', '     ', '  #  '],
+  '?': [' ### ', '#   #', '    #', '   # ', '  #  ', '     ', '  #  '],
+  '+': ['     ', '  #  ', '  #  ', '#####', '  #  ', '  #  ', '     '],
 };
 const GLYPH_W = 5;
 const GLYPH_H = 7;
@@ -64,7 +90,14 @@ function labelScale(tileWidth: number): number {
   return Math.max(1, Math.min(4, Math.floor(tileWidth / 64)));
 }
 
-function drawText(pixels: Float32Array, stride: number, x0: number, y0: number, text: string, scale: number, maxWidth: number): void {
+/** The text cut to fit maxWidth pixels at this scale, ending in ".." when cut. */
+export function fitText(text: string, scale: number, maxWidth: number): string {
+  const fits = Math.floor((maxWidth + scale) / ((GLYPH_W + 1) * scale));
+  return text.length <= fits ? text : `${text.slice(0, Math.max(0, fits - 2))}..`;
+}
+
+function drawText(pixels: Float32Array, stride: number, x0: number, y0: number, label: string, scale: number, maxWidth: number): void {
+  const text = fitText(label, scale, maxWidth);
   const advance = (GLYPH_W + 1) * scale;
   const textWidth = text.length * advance - scale;
   let x = x0 + Math.max(0, Math.floor((maxWidth - textWidth) / 2));
@@ -127,4 +160,37 @@ export async function composeStrengthGrid(source: ImageBatch | null, images: Ima
     if (labels) drawText(pixels, width, x0, y0 + tileH + Math.max(2, scale * 2), tile.label, scale, tileW);
   });
   return makeImageBatch(1, height, width, pixels, [{ label: 'strength grid' }]);
+}
+
+/**
+ * Rows of edits one under another, to compare them (two instructions, two cfg values, two seeds): each row is a
+ * strip as composeStrengthGrid lays it out (the source first when given), under a band with its label. Rows of
+ * another tile size are resized to the first row's. Throws Error when there are no rows or a row is empty.
+ */
+export async function composeCompareGrid(source: ImageBatch | null, rows: ImageBatch[], rowLabels: string[], options: GridOptions = {}): Promise<ImageBatch> {
+  if (rows.length === 0) throw new Error('the compare grid needs at least one row of images');
+  const empty = rows.findIndex((row) => row.count < 1);
+  if (empty >= 0) throw new Error(`row ${empty + 1} of the compare grid has no images`);
+  const gap = Math.max(0, Math.floor(options.gap ?? 4));
+  const tileW = rows[0]!.width;
+  const tileH = rows[0]!.height;
+  const strips: ImageBatch[] = [];
+  for (const row of rows) {
+    const fitted = await resizeImage(row, tileW, tileH);
+    strips.push(await composeStrengthGrid(source, fitted, { ...options, gap, columns: 0 }));
+  }
+  const scale = labelScale(tileW);
+  const pad = Math.max(2, scale * 2);
+  const bandH = rowLabels.some((label) => label.trim()) ? GLYPH_H * scale + pad : 0;
+  const width = Math.max(...strips.map((strip) => strip.width));
+  const height = strips.reduce((sum, strip) => sum + bandH + strip.height, 0);
+  const pixels = new Float32Array(width * height * 3).fill(1);
+  let y0 = 0;
+  strips.forEach((strip, r) => {
+    if (bandH) drawText(pixels, width, gap, y0 + pad, rowLabels[r]?.trim() ?? '', scale, width - 2 * gap);
+    y0 += bandH;
+    for (let y = 0; y < strip.height; y++) pixels.set(strip.pixels.subarray(y * strip.width * 3, (y + 1) * strip.width * 3), ((y0 + y) * width) * 3);
+    y0 += strip.height;
+  });
+  return makeImageBatch(1, height, width, pixels, [{ label: 'compare grid' }]);
 }

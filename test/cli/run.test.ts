@@ -48,6 +48,7 @@ test('each shipped workflow runs from the CLI; outputs are copied to --out and l
     ['strength-sweep.json', ['--set', '8.steps=2', '--set', '6.count=3'], 1 + 1 + 3, 4],
     ['chained-edits.json', ['--set', '8.steps=2', '--set', '15.steps=2'], 1 + 1, 2],
     ['masked-edit.json', ['--set', '8.steps=2'], 2, 2],
+    ['compare-guidance.json', ['--set', '6.count=3'], 1, 2],
   ];
   for (const [workflow, extra, files, lastStep] of cases) {
     const out = path.join(scratch, `out-${workflow}`);

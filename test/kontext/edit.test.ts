@@ -107,6 +107,27 @@ test('the sweep workflow writes a labelled grid and an animation of the right si
   }
 });
 
+test('the compare template sweeps one instruction at cfg 1 and 1.5 from one noise and stacks the two rows', async () => {
+  const result = await execute(host, shippedPrompt(host, 'compare-guidance.json', { '6.count': 3 }));
+  assert.equal(result.status, 'success', JSON.stringify(result.failures));
+  const grid = await readImage(outputFile(result, '12'));
+  assert.equal(grid.width, 4 * 48 + 5 * 4, 'a row: source + 3 strengths of 48 px with 4 px gaps');
+  // 48x32 tiles: each row is a 9 px label band (the 5x7 font at scale 1), then a strip of 4 + 32 + 11 + 4 px.
+  assert.equal(grid.height, 2 * (9 + 51));
+  const tile = (row: number, t: number): Float32Array => {
+    const out = new Float32Array(48 * 32 * 3);
+    for (let y = 0; y < 32; y++) {
+      const start = ((row * 60 + 9 + 4 + y) * grid.width + 4 + t * 52) * 3;
+      out.set(grid.pixels.subarray(start, start + 48 * 3), y * 48 * 3);
+    }
+    return out;
+  };
+  const difference = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+  assert.equal(difference(tile(0, 0), tile(1, 0)), 0, 'both rows start with the same source');
+  assert.ok(difference(tile(0, 3), tile(1, 3)) > 4 / 255, 'cfg 1.5 changes the full edit');
+  assert.ok(difference(tile(0, 1), tile(0, 3)) > 0, 'a row is a sweep, not one image repeated');
+});
+
 test('chained edits: the first Decode is the second edit\'s reference', async () => {
   const result = await execute(host, shippedPrompt(host, 'chained-edits.json', { '8.steps': 2, '15.steps': 2 }));
   assert.equal(result.status, 'success', JSON.stringify(result.failures));

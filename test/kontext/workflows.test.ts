@@ -15,7 +15,7 @@ import { FileAreas } from '../../server/store/file-areas.js';
 const names = Object.keys(SHIPPED_WORKFLOWS);
 
 test('every shipped workflow file is what the template builder produces (regenerate with --write)', () => {
-  assert.deepEqual(names.sort(), ['chained-edits.json', 'kontinuous-edit.json', 'masked-edit.json', 'strength-sweep.json']);
+  assert.deepEqual(names.sort(), ['chained-edits.json', 'compare-guidance.json', 'kontinuous-edit.json', 'masked-edit.json', 'strength-sweep.json']);
   for (const name of names) {
     assert.equal(readFileSync(path.join(WORKFLOWS_DIR, name), 'utf8'), shippedWorkflowJson(name), `${name} drifted from server/cli/shipped-workflows.ts`);
   }
