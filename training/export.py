@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="bundle folder to write (created if missing)")
     p.add_argument("--fp16", action="store_true", help="store matmul/conv weights as float16 (I/O stays float32)")
+    p.add_argument("--store-fp16", action="store_true", help="store every weight as float16, cast to float32 when "
+                   "the session loads: half the size, float32 computation (exact for an fp16 checkpoint)")
     src = p.add_argument_group("a checkpoint of this project's model code")
     src.add_argument("--config", default=None, help="tiny | fixture | flux_kontext (default: the checkpoint's)")
     src.add_argument("--checkpoint", help="torch checkpoint written by training.kontext.save_checkpoint")
@@ -42,7 +44,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .exporting.diffusers_source import export_from_diffusers
         manifest = export_from_diffusers(args.from_diffusers, args.out, projector_path=args.projector,
                                          lora_path=args.lora, lora_alpha=args.lora_alpha, fp16=args.fp16,
-                                         external=True if args.external else None, log=log)
+                                         external=True if args.external else None, log=log,
+                                         store_fp16=args.store_fp16)
     else:
         from .kontext import build_models, build_vocab, get_config, load_checkpoint
         from .exporting.bundle import export_models
@@ -70,7 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise SystemExit("give --checkpoint, --random or --from-diffusers")
         if args.name:
             models.config.name = args.name
-        manifest = export_models(models.eval(), args.out, fp16=args.fp16, log=log)
+        manifest = export_models(models.eval(), args.out, fp16=args.fp16, log=log, store_fp16=args.store_fp16)
     total = sum(os.path.getsize(os.path.join(args.out, f)) for f in manifest["sha256"])
     log(f"wrote {args.out}: {len(manifest['sha256'])} files, {total / 1e6:.2f} MB, precision {manifest['precision']}")
     return 0

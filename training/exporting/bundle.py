@@ -87,7 +87,7 @@ def build_manifest(cfg: KontextConfig, files: Dict[str, str], hashes: Dict[str, 
 
 def export_bundle(cfg: KontextConfig, weights: Dict[str, WeightSource], out_dir: str,
                   tokenizer_writers: Dict[str, Callable[[str], None]], fp16: bool = False,
-                  with_projector: bool = True, with_lora: bool = True,
+                  with_projector: bool = True, with_lora: bool = True, store_fp16: bool = False,
                   provenance: Optional[Dict[str, Any]] = None, external: Optional[bool] = None,
                   log: Callable[[str], None] = lambda s: None) -> Dict[str, Any]:
     """Exports every component named by the contract into `out_dir` and writes manifest.json.
@@ -112,7 +112,7 @@ def export_bundle(cfg: KontextConfig, weights: Dict[str, WeightSource], out_dir:
         example = spec.example(cfg)
         written += export_onnx(module, spec.fn, example, spec.input_names, spec.output_names, spec.dynamic_axes,
                                source, path, fp16=fp16, external=external, component=spec.key,
-                               keep_fp32=T5_KEEP_FP32 if spec.module_attr == "t5" else ())
+                               keep_fp32=T5_KEEP_FP32 if spec.module_attr == "t5" else (), store_fp16=store_fp16)
         files[spec.key] = spec.filename
         log(f"{spec.filename}: {os.path.getsize(path) / 1e6:.2f} MB in {time.time() - started:.1f} s")
     for key, filename in (("tokenizer_clip", "tokenizer_clip.json"), ("tokenizer_t5", "tokenizer_t5.json")):
@@ -123,6 +123,8 @@ def export_bundle(cfg: KontextConfig, weights: Dict[str, WeightSource], out_dir:
     hashes = {os.path.relpath(p, out_dir): sha256_file(p) for p in written}
     prov = {"exporter": f"training.export v{EXPORTER_VERSION}", "torch": torch.__version__}
     prov.update(provenance or {})
+    if store_fp16:
+        prov["weight_storage"] = "float16, cast to float32 when the session loads (computation in float32)"
     manifest = build_manifest(cfg, files, hashes, "fp16" if fp16 else "fp32", with_projector,
                               "unmerged" if with_lora else "none", prov)
     with open(os.path.join(out_dir, "manifest.json"), "w", encoding="utf-8") as f:
@@ -141,7 +143,7 @@ def _strip_lora(module: torch.nn.Module) -> None:
 
 def export_models(models: KontextModels, out_dir: str, fp16: bool = False, with_projector: bool = True,
                   with_lora: bool = True, provenance: Optional[Dict[str, Any]] = None,
-                  log: Callable[[str], None] = lambda s: None) -> Dict[str, Any]:
+                  log: Callable[[str], None] = lambda s: None, store_fp16: bool = False) -> Dict[str, Any]:
     """Exports live torch models (tiny/fixture configs with a word-level vocabulary) as a bundle."""
     tokenizer = models.tokenizer()
     writers = {"tokenizer_clip": tokenizer.save, "tokenizer_t5": tokenizer.save}
@@ -149,4 +151,4 @@ def export_models(models: KontextModels, out_dir: str, fp16: bool = False, with_
     prov = dict(models.provenance)
     prov.update(provenance or {})
     return export_bundle(models.config, weights, out_dir, writers, fp16=fp16, with_projector=with_projector,
-                         with_lora=with_lora, provenance=prov, log=log)
+                         with_lora=with_lora, provenance=prov, log=log, store_fp16=store_fp16)

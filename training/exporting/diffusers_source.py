@@ -260,6 +260,7 @@ def _model_keys(cfg: KontextConfig, attr: str) -> List[str]:
 
 def export_from_diffusers(root: str, out_dir: str, projector_path: Optional[str] = None,
                           lora_path: Optional[str] = None, lora_alpha: Optional[float] = None, fp16: bool = False,
+                          store_fp16: bool = False,
                           external: Optional[bool] = None, t5_seq_len: int = 512,
                           log: Callable[[str], None] = print) -> Dict[str, Any]:
     """Writes a bundle from a diffusers FLUX.1 Kontext folder; without `projector_path` it is plain Kontext.
@@ -313,5 +314,6 @@ def export_from_diffusers(root: str, out_dir: str, projector_path: Optional[str]
     if projector is not None:
         weights["projector"] = {k: (lambda v=v: v) for k, v in projector.items()}
     return export_bundle(cfg, weights, out_dir, writers, fp16=fp16, with_projector=projector is not None,
-                         with_lora=bool(lora_path), provenance=provenance, external=external, log=log)
+                         with_lora=bool(lora_path), provenance=provenance, external=external, log=log,
+                         store_fp16=store_fp16)
 

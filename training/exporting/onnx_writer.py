@@ -8,6 +8,10 @@ Initializers keep the source's parameter names (diffusers names), so the ONNX fi
 fp16: weights consumed by MatMul/Gemm/Conv/Gather are stored as float16 and those ops run in float16 (their
 other inputs cast in, outputs cast back); everything else (norms, softmax, RoPE, timestep sinusoids) stays
 float32, and graph inputs/outputs stay float32 as the contract requires.
+
+store_fp16: every other float weight is stored as float16 and cast back to float32 by a Cast node the runtime
+folds when the session loads, so the file is half the size and the computation stays float32. Exact for weights
+that are float16 values already (a GPU run's fp16 checkpoint); otherwise each weight is rounded to float16.
 """
 import contextlib
 import inspect
@@ -25,6 +29,7 @@ from onnx import TensorProto, helper, numpy_helper
 EXTERNAL_THRESHOLD_BYTES = 1_800_000_000    # protobuf's hard limit is 2 GB; stay clear of it
 WRAPPER_PREFIX = "m."
 FP16_OPS = {"MatMul", "Gemm", "Conv", "Gather"}
+STORED_FP16_SUFFIX = "__f16"
 OPSET = 17
 
 WeightSource = Dict[str, Callable[[], np.ndarray]]
@@ -226,7 +231,7 @@ def _resolve_aliases(graph: onnx.GraphProto, param_names: set) -> Dict[str, str]
 def export_onnx(module: torch.nn.Module, fn: Callable, args: tuple, input_names: List[str],
                 output_names: List[str], dynamic_axes: Dict[str, Dict[int, str]], weights: WeightSource,
                 out_path: str, fp16: bool = False, external: Optional[bool] = None,
-                component: str = "model", keep_fp32: Sequence[str] = ()) -> List[str]:
+                component: str = "model", keep_fp32: Sequence[str] = (), store_fp16: bool = False) -> List[str]:
     """Exports `fn(module, *args)` to `out_path` with weights from `weights` (keys = module parameter names).
 
     `module`'s parameters are replaced by placeholders (pass a throwaway instance). Parameters whose name
@@ -258,6 +263,12 @@ def export_onnx(module: torch.nn.Module, fn: Callable, args: tuple, input_names:
                   and not any(k in n for k in keep_fp32)}
     if fp16_names:
         _apply_fp16(graph, fp16_names)
+    # Weights computed in float32 but stored as float16: a Cast at the top of the graph gives each its old name.
+    stored_fp16 = sorted(n for n in used if store_fp16 and n not in fp16_names)
+    casts = [helper.make_node("Cast", [n[len(WRAPPER_PREFIX):] + STORED_FP16_SUFFIX], [n[len(WRAPPER_PREFIX):]],
+                              to=TensorProto.FLOAT, name=f"load_fp16_{i}") for i, n in enumerate(stored_fp16)]
+    for node in reversed(casts):
+        graph.node.insert(0, node)
     # Initializers carry the component's own parameter names (diffusers names), without the wrapper prefix.
     for node in graph.node:
         for slot, name in enumerate(node.input):
@@ -265,7 +276,8 @@ def export_onnx(module: torch.nn.Module, fn: Callable, args: tuple, input_names:
                 node.input[slot] = name[len(WRAPPER_PREFIX):]
 
     # Decide the layout before writing: external data when the weights would not fit a protobuf.
-    total = sum(int(np.prod(shapes[n[len(WRAPPER_PREFIX):]], dtype=np.int64)) * (2 if n in fp16_names else 4)
+    half = fp16_names | set(stored_fp16)
+    total = sum(int(np.prod(shapes[n[len(WRAPPER_PREFIX):]], dtype=np.int64)) * (2 if n in half else 4)
                 for n in used)
     use_external = (total > EXTERNAL_THRESHOLD_BYTES) if external is None else external
     data_name = os.path.basename(out_path) + ".data"
@@ -279,8 +291,9 @@ def export_onnx(module: torch.nn.Module, fn: Callable, args: tuple, input_names:
             if tuple(array.shape) != shapes[param]:
                 raise ExportError(f"{component}: weight {param!r} has shape {tuple(array.shape)}, "
                                   f"the model expects {shapes[param]}")
-            array = np.ascontiguousarray(array.astype(np.float16 if name in fp16_names else np.float32))
-            tensor = numpy_helper.from_array(array, param)
+            array = np.ascontiguousarray(array.astype(np.float16 if name in half else np.float32))
+            stored_name = param + STORED_FP16_SUFFIX if name in stored_fp16 else param
+            tensor = numpy_helper.from_array(array, stored_name)
             if data_file is not None:
                 offset = data_file.tell()
                 pad = (-offset) % 64

@@ -172,6 +172,41 @@ def test_fp16_bundle_keeps_float32_io_and_stays_close(tmp_path):
         assert r["max_rel"] <= 2e-2, r
 
 
+@pytest.mark.skipif(not _ort_available(), reason="node with onnxruntime-node is needed")
+def test_weights_stored_as_fp16_run_as_float32_exactly_when_they_are_fp16_values(tmp_path):
+    models = build_fixture_models()
+    # A GPU run's checkpoint holds float16 values: round the fixture's weights the same way.
+    with torch.no_grad():
+        for module in models.modules().values():
+            for p in module.parameters():
+                p.copy_(p.half().float())
+    from training.exporting.bundle import export_models
+    from training.exporting.onnx_writer import STORED_FP16_SUFFIX
+    out = str(tmp_path / "stored")
+    manifest = export_models(models, out, store_fp16=True)
+    assert manifest["precision"] == "fp32" and "float16" in manifest["provenance"]["weight_storage"]
+    tr = onnx.load(os.path.join(out, "transformer.onnx"))
+    assert all(t.data_type == onnx.TensorProto.FLOAT16 and t.name.endswith(STORED_FP16_SUFFIX)
+               for t in tr.graph.initializer if t.data_type != onnx.TensorProto.INT64)
+    casts = [n for n in tr.graph.node if n.op_type == "Cast" and n.input[0].endswith(STORED_FP16_SUFFIX)]
+    assert len(casts) == sum(t.name.endswith(STORED_FP16_SUFFIX) for t in tr.graph.initializer)
+    assert all(helper_attr(n, "to") == onnx.TensorProto.FLOAT for n in casts)
+    weight_bytes = lambda m: sum(len(t.raw_data) for t in m.graph.initializer)  # noqa: E731
+    assert weight_bytes(tr) < 0.55 * weight_bytes(onnx.load(os.path.join(FIXTURE, "transformer.onnx")))
+    parity_file = str(tmp_path / "parity.json")
+    with open(parity_file, "w") as f:
+        json.dump(parity_vectors(models), f)
+    results = _ort_parity(out, parity_file)
+    assert len(results) >= 8
+    for r in results:
+        assert r["shape"] == r["want_shape"], r
+        assert r["max_abs"] <= 1e-4, r
+
+
+def helper_attr(node, name):
+    return next(onnx.helper.get_attribute_value(a) for a in node.attribute if a.name == name)
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is needed")
 def test_word_tokenizer_json_matches_python_ids_in_js(tmp_path):
     """@huggingface/tokenizers on the exported tokenizer.json gives the Python WordTokenizer's ids."""
