@@ -117,6 +117,8 @@ export async function runDenoiseLoop(request: LoopRequest, velocityOf: VelocityF
   const rows = cfg === undefined ? batch : 2 * batch;
   const guided = cfg === undefined ? null : new Float32Array(targetItem);
   const hidden = new Float32Array(rows * jointItem);
+  let velocity: FloatTensor = { data: hidden, dims: [] };
+  const velocityRow = (r: number) => velocity.data.subarray(r * jointItem, r * jointItem + targetItem);
   for (let row = 0; row < rows; row++) {
     const k = row % batch;
     const ref = refBatch === 1 ? refTokens.data : refTokens.data.subarray(k * refItem, (k + 1) * refItem);
@@ -129,15 +131,14 @@ export async function runDenoiseLoop(request: LoopRequest, velocityOf: VelocityF
       const k = row % batch;
       hidden.set(x.subarray(k * targetItem, (k + 1) * targetItem), row * jointItem);
     }
-    const velocity = await velocityOf({ data: hidden, dims: [rows, targetCount + refCount, width] }, imgIds, sigmas[i]!);
+    velocity = await velocityOf({ data: hidden, dims: [rows, targetCount + refCount, width] }, imgIds, sigmas[i]!);
     if (velocity.data.length !== hidden.length) {
       throw new Error(`the transformer returned velocity [${velocity.dims.join(',')}], expected [${rows},${targetCount + refCount},${width}]`);
     }
     const x0 = onStep && (wantsX0?.(i + 1) ?? true) ? new Float32Array(x.length) : null;
     for (let k = 0; k < batch; k++) {
       const xk = x.subarray(k * targetItem, (k + 1) * targetItem);
-      const row = (r: number) => velocity.data.subarray(r * jointItem, r * jointItem + targetItem);
-      const vk = guided ? guidedVelocity(row(k), row(k + batch), cfg!, guided) : row(k);
+      const vk = guided ? guidedVelocity(velocityRow(k), velocityRow(k + batch), cfg!, guided) : velocityRow(k);
       if (x0) predictCleanLatent(xk, vk, sigmas[i]!, x0.subarray(k * targetItem, (k + 1) * targetItem));
       eulerStep(xk, vk, sigmas[i]!, sigmas[i + 1]!);
       if (keepWeights) {

@@ -137,15 +137,15 @@ async function denoiseCall(
   const { width, height, modulation } = request;
   const takesModulation = transformer.hasInput('modulation');
   const { guide } = request;
+  if (guide && guide.negative.embeds.dims[1] !== request.text.embeds.dims[1]) {
+    throw new Error(`the negative conditioning has ${guide.negative.embeds.dims[1]} text tokens, the instruction ${request.text.embeds.dims[1]}: encode both with the same model`);
+  }
   const perItem = (t: FloatTensor) => (t.dims[0] === batch ? t : repeatBatch(t, batch));
   // Guided: the loop's rows are every item with the instruction, then every item with the negative one.
   const rowsOf = (pick: (t: DenoiseText) => FloatTensor) =>
     guide ? concatBatch([perItem(pick(request.text)), perItem(pick(guide.negative))]) : perItem(pick(request.text));
   const embeds = rowsOf((t) => t.embeds);
   const pooled = rowsOf((t) => t.pooled);
-  if (guide && guide.negative.embeds.dims[1] !== request.text.embeds.dims[1]) {
-    throw new Error(`the negative conditioning has ${guide.negative.embeds.dims[1]} text tokens, the instruction ${request.text.embeds.dims[1]}: encode both with the same model`);
-  }
   const rows = guide ? 2 * batch : batch;
   const itemModulation = modulation ?? { data: new Float32Array(batch * manifest.dims.modulation_dim), dims: [batch, manifest.dims.modulation_dim] };
   const modulationFeed = takesModulation ? (guide ? concatBatch([itemModulation, itemModulation]) : itemModulation) : null;
