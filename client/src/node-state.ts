@@ -21,6 +21,8 @@ export interface NodeView {
   ranMs?: number;
   /** A message from validation or execution, shown as a badge and under the title. */
   error?: string;
+  /** What the node said about its run (its `text` output, e.g. words the model does not know), shown under it. */
+  notice?: string;
   /** The images are animations (WebP/GIF): the canvas keeps redrawing so they play. */
   animated?: boolean;
   /** Decoded frames of animated images, by index in `imageElements` (filled asynchronously). */

@@ -5,13 +5,29 @@ import { SOCKET, MODEL_INPUT, type Conditioning, type KontextModel } from './soc
 import { expectKind } from './checks.js';
 import { kontextPipeline } from './pipeline-access.js';
 
+/**
+ * What the person should know about how the model reads the instruction: words it has never seen (a small model's
+ * word-level vocabulary reads them as "unknown", so the edit ignores them) and an instruction cut to its length.
+ */
+export function textNotes(model: string, unknownWords: string[], truncated: boolean): string[] {
+  const notes: string[] = [];
+  if (unknownWords.length > 0) {
+    const words = unknownWords.map((w) => `"${w}"`).join(', ');
+    const them = unknownWords.length === 1 ? 'it' : 'them';
+    notes.push(`${model} does not know ${words} and reads ${them} as unknown: rephrase with words it knows (its model card says what it was trained on).`);
+  }
+  if (truncated) notes.push(`the instruction is longer than ${model} reads: the end is cut.`);
+  return notes;
+}
+
 export const kontextTextEncode = defineNode({
   id: 'KontextTextEncode',
   displayName: 'Encode Text',
   category: 'kontext',
   description:
     'Turns the edit instruction ("make it night", "turn the ball red") into the conditioning the denoiser follows. ' +
-    'Write what should change, not a description of the whole picture.',
+    'Write what should change, not a description of the whole picture. After a run it notes any words the model ' +
+    'does not know (a small model reads them as unknown) and an instruction too long for it.',
   inputs: {
     required: {
       model: MODEL_INPUT,
@@ -44,6 +60,7 @@ export const kontextTextEncode = defineNode({
       seqLen: encoded.embeds.dims[1]!,
       embedDim: encoded.embeds.dims[2]!,
     };
-    return { outputs: [conditioning] };
+    const notes = textNotes(model.name, encoded.unknownWords, encoded.truncated);
+    return notes.length > 0 ? { outputs: [conditioning], ui: { text: notes } } : { outputs: [conditioning] };
   },
 });

@@ -56,6 +56,8 @@ interface RunSummary {
   cached: string[];
   outputs: string[];
   failures: Array<{ node: string; type: string; message: string }>;
+  /** What nodes said about their run (their `text` output), e.g. words the model does not know. */
+  notes: Array<{ node: string; text: string }>;
   total_ms: number;
   onnx_ms: number;
   provider: string;
@@ -123,6 +125,7 @@ async function runOnce(plan: RunPlan, image: string | null, outDir: string | nul
     cached: result.cached.map(titled),
     outputs: files,
     failures: result.failures.map((f) => ({ node: f.node_id, type: f.node_type, message: f.message })),
+    notes: Object.entries(result.outputs).flatMap(([id, ui]) => (Array.isArray(ui?.text) ? ui.text.map((text) => ({ node: titled(id), text: String(text) })) : [])),
     total_ms: Math.round(totalMs),
     onnx_ms: Math.round(onnxMs),
     provider: host.provider(),
@@ -133,6 +136,7 @@ async function runOnce(plan: RunPlan, image: string | null, outDir: string | nul
     err.write(`cached ${summary.cached.length} node(s)${summary.cached.length ? `: ${summary.cached.join(', ')}` : ''}\n`);
     err.write(`${result.status} in ${(totalMs / 1000).toFixed(2)} s (${(onnxMs / 1000).toFixed(2)} s in onnxruntime on ${summary.provider}); ${files.length} file(s) written\n`);
   }
+  for (const note of summary.notes) err.write(`note: ${note.node}: ${note.text}\n`);
   for (const failure of result.failures) err.write(`failed: ${titled(failure.node_id)}: ${failure.message}\n`);
 
   if (result.status === 'interrupted') return { code: EXIT.interrupted, summary };

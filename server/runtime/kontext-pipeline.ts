@@ -28,6 +28,10 @@ export interface TextEncoding {
   pooled: FloatTensor;
   embeds: FloatTensor;
   text: string;
+  /** Words either text encoder's vocabulary lacks (read as its unknown token). */
+  unknownWords: string[];
+  /** Whether either text encoder had to cut the text to its length. */
+  truncated: boolean;
 }
 
 /** Time per operation: wall clock and the part inside onnxruntime. */
@@ -157,7 +161,9 @@ export class KontextPipeline {
       const t5Ids = loaded.tokenizers.t5.encode(text);
       const clip = await this.run(handle, 'text_encoder_clip', { input_ids: { data: clipIds, dims: [1, clipIds.length] } }, 'pooled');
       const t5 = await this.run(handle, 'text_encoder_t5', { input_ids: { data: t5Ids, dims: [1, t5Ids.length] } }, 'text_embeds');
-      return { pooled: clip, embeds: t5, text };
+      const { clip: clipTokenizer, t5: t5Tokenizer } = loaded.tokenizers;
+      const unknownWords = [...new Set([...clipTokenizer.unknownWords(text), ...t5Tokenizer.unknownWords(text)])];
+      return { pooled: clip, embeds: t5, text, unknownWords, truncated: clipTokenizer.truncates(text) || t5Tokenizer.truncates(text) };
     });
   }
 

@@ -52,6 +52,22 @@ export class BundleTokenizer {
     });
   }
 
+  /**
+   * The words of `text` the vocabulary lacks, each once, in order: the encoder reads them as its unknown token
+   * (a word-level vocabulary such as kontext-tiny's; byte-level BPE and unigram vocabularies have none).
+   */
+  unknownWords(text: string): string[] {
+    const input = this.rules.lowercase ? text.toLowerCase() : text;
+    // The library names an unknown piece by the unk token, not by its text (and gives no offsets): so the words
+    // and punctuation marks are encoded one by one, and one with an unknown piece is reported whole.
+    const pieces = input.match(/[\p{L}\p{N}'-]+|[^\s\p{L}\p{N}]/gu) ?? [];
+    const unknown = pieces.filter((word) => {
+      const { ids } = this.tokenizer.encode(word, { add_special_tokens: false });
+      return ids.some((id: number | undefined) => typeof id !== 'number' || id === this.unknownId);
+    });
+    return [...new Set(unknown)];
+  }
+
   /** Exactly `max_length` ids: [bos] + text (truncated) + [eos] + padding, as int64 for the encoder. */
   encode(text: string): BigInt64Array {
     return BigInt64Array.from(this.encodeToNumbers(text), (id) => BigInt(id));

@@ -79,6 +79,14 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.equal(state.denoiseError, null);
     assert.ok(state.previews >= 1, 'per-step previews arrived');
     assert.equal(state.image.type, 'output');
+    // An instruction with a word the model does not know: Encode Text says which, under the node.
+    await page.evaluate(() => window.kontinuous.app.setWidget(5, 'instruction', 'make it night with zebras'));
+    await page.locator('#kx-queue').click();
+    await page.waitForFunction(() => Boolean(window.kontinuous.app.nodeView(5).notice), undefined, { timeout: 60_000 });
+    const note = await page.evaluate(() => ({ notice: window.kontinuous.app.nodeView(5).notice, badges: window.kontinuous.graph.getNodeById(5).badges.map((b: { text: string }) => b.text) }));
+    assert.match(note.notice, /does not know "zebras"/);
+    assert.ok(note.badges.includes('⚠ note'), note.badges.join(', '));
+    await page.evaluate(() => window.kontinuous.app.setWidget(5, 'instruction', 'make it night'));
   });
 
   it('live slider: dragging Strength queues at the front and a new image arrives at the new strength', async () => {

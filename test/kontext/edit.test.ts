@@ -128,6 +128,18 @@ test('the compare template sweeps one instruction at cfg 1 and 1.5 from one nois
   assert.ok(difference(tile(0, 1), tile(0, 3)) > 0, 'a row is a sweep, not one image repeated');
 });
 
+test('Encode Text names the words the model does not know; an instruction it knows gets no note', async () => {
+  const unknown = await execute(host, shippedPrompt(host, 'kontinuous-edit.json', { '5.instruction': 'add zebras, snow' }));
+  assert.equal(unknown.status, 'success', JSON.stringify(unknown.failures));
+  assert.deepEqual(unknown.outputs['5']?.text, [
+    'kontext-fixture does not know "zebras", "," and reads them as unknown: rephrase with words it knows (its model card says what it was trained on).',
+  ]);
+  const known = await execute(host, shippedPrompt(host, 'kontinuous-edit.json', { '5.instruction': 'turn the sky to night' }));
+  assert.equal(known.outputs['5']?.text, undefined);
+  const long = await execute(host, shippedPrompt(host, 'kontinuous-edit.json', { '5.instruction': Array(40).fill('add snow').join(' ') }));
+  assert.deepEqual(long.outputs['5']?.text, ['the instruction is longer than kontext-fixture reads: the end is cut.']);
+});
+
 test('chained edits: the first Decode is the second edit\'s reference', async () => {
   const result = await execute(host, shippedPrompt(host, 'chained-edits.json', { '8.steps': 2, '15.steps': 2 }));
   assert.equal(result.status, 'success', JSON.stringify(result.failures));

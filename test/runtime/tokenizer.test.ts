@@ -52,6 +52,16 @@ test('truncation keeps max_length - 1 - (bos ? 1 : 0) text tokens and still ends
   assert.deepEqual(t5.encodeToNumbers('make the sky'), [4, 5, 1]);
 });
 
+test('unknownWords names the words and marks the vocabulary lacks, each once, as the user wrote them', () => {
+  const clip = BundleTokenizer.load(writeTokenizer(), { max_length: 8, bos_id: 3, eos_id: 1, pad_id: 1, lowercase: true });
+  assert.deepEqual(clip.unknownWords('Make the sky red.'), []);
+  // "sky," is a known word and an unknown mark; a repeated unknown word is named once.
+  assert.deepEqual(clip.unknownWords('Make the sky, purple purple! a sunset'), [',', 'purple', '!', 'sunset']);
+  const t5 = BundleTokenizer.load(writeTokenizer(), { max_length: 6, bos_id: null, eos_id: 1, pad_id: 0, lowercase: false });
+  assert.deepEqual(t5.unknownWords('Make the sky'), ['Make'], 'case kept where the rules keep it');
+  assert.deepEqual(t5.unknownWords(''), []);
+});
+
 test('a missing or malformed tokenizer file is named in the error', () => {
   const rules = { max_length: 4, bos_id: null, eos_id: 1, pad_id: 0, lowercase: false };
   assert.throws(() => BundleTokenizer.load('/nonexistent/tokenizer.json', rules), /cannot read tokenizer \/nonexistent\/tokenizer\.json/);

@@ -1,6 +1,6 @@
 // How execution state shows on nodes: a green outline on the running node (with litegraph's progress bar), a
-// "cached" badge, how long each node that ran took, and for errors a red outline, an error badge and the message
-// itself drawn under the node.
+// "cached" badge, how long each node that ran took, what a node said about its run (a note under it), and for
+// errors a red outline, an error badge and the message itself drawn under the node.
 // Every node also carries its id (#6), the name prompts and the CLI use for it.
 import { LGraphBadge, type LGraphCanvas, type LGraphNode } from '../litegraph-adapter.js';
 import { viewOf } from '../node-state.js';
@@ -12,6 +12,7 @@ export function refreshNodeState(node: LGraphNode): void {
   const badges: LGraphBadge[] = [new LGraphBadge({ text: `#${node.id}`, bgColor: '#262b33', fgColor: '#8b949e' })];
   if (view.missingType) badges.push(new LGraphBadge({ text: 'missing node type', bgColor: '#b62324', fgColor: '#fff' }));
   else if (view.error) badges.push(new LGraphBadge({ text: '⚠ error', bgColor: '#b62324', fgColor: '#fff' }));
+  else if (view.notice) badges.push(new LGraphBadge({ text: '⚠ note', bgColor: '#9e6a03', fgColor: '#fff' }));
   if (view.live) badges.push(new LGraphBadge({ text: '● LIVE', bgColor: '#1f6f3f', fgColor: '#d2ffd9' }));
   if (view.rendered) badges.push(new LGraphBadge({ text: renderedBadge(view.rendered), bgColor: '#1c3a5e', fgColor: '#cfe3ff' }));
   if (view.cached) badges.push(new LGraphBadge({ text: 'cached', bgColor: '#30363d', fgColor: '#8b949e' }));
@@ -64,29 +65,38 @@ function drawModeVeil(ctx: CanvasRenderingContext2D, node: LGraphNode): void {
   ctx.restore();
 }
 
-/** Draws error messages under their nodes, in graph space, after litegraph drew the nodes. */
+const ERROR_COLOURS = { fill: 'rgba(90, 18, 18, 0.92)', stroke: '#f85149', text: '#ffdcd7' };
+const NOTICE_COLOURS = { fill: 'rgba(61, 46, 0, 0.92)', stroke: '#d29922', text: '#f8e3a1' };
+
+/** A message box under a node: wrapped to the node's width (at least 220 px), at most 5 lines. */
+function drawMessage(ctx: CanvasRenderingContext2D, node: LGraphNode, message: string, colours: typeof ERROR_COLOURS): void {
+  ctx.save();
+  ctx.font = '12px sans-serif';
+  const width = Math.max(node.size[0], 220);
+  const lines = wrap(ctx, message, width - 16, 5);
+  const top = node.pos[1] + node.size[1] + 8;
+  ctx.fillStyle = colours.fill;
+  ctx.strokeStyle = colours.stroke;
+  ctx.beginPath();
+  ctx.roundRect(node.pos[0], top, width, lines.length * 15 + 10, 6);
+  ctx.fill();
+  ctx.stroke();
+  ctx.fillStyle = colours.text;
+  lines.forEach((text, i) => ctx.fillText(text, node.pos[0] + 8, top + 17 + i * 15));
+  ctx.restore();
+}
+
+/** Draws error messages (or, without one, a node's note) under their nodes, in graph space, after litegraph drew the nodes. */
 export function installErrorOverlay(canvas: LGraphCanvas): void {
   const previous = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, area) => {
     previous?.(ctx, area);
     for (const node of canvas.graph?.nodes ?? []) {
       if (node.mode === 2 || node.mode === 4) drawModeVeil(ctx, node);
-      const message = viewOf(node).error;
-      if (!message || node.flags?.collapsed) continue;
-      ctx.save();
-      ctx.font = '12px sans-serif';
-      const width = Math.max(node.size[0], 220);
-      const lines = wrap(ctx, message, width - 16, 5);
-      const top = node.pos[1] + node.size[1] + 8;
-      ctx.fillStyle = 'rgba(90, 18, 18, 0.92)';
-      ctx.strokeStyle = '#f85149';
-      ctx.beginPath();
-      ctx.roundRect(node.pos[0], top, width, lines.length * 15 + 10, 6);
-      ctx.fill();
-      ctx.stroke();
-      ctx.fillStyle = '#ffdcd7';
-      lines.forEach((text, i) => ctx.fillText(text, node.pos[0] + 8, top + 17 + i * 15));
-      ctx.restore();
+      if (node.flags?.collapsed) continue;
+      const { error, notice } = viewOf(node);
+      if (error) drawMessage(ctx, node, error, ERROR_COLOURS);
+      else if (notice) drawMessage(ctx, node, notice, NOTICE_COLOURS);
     }
   };
 }

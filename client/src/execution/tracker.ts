@@ -65,6 +65,7 @@ export class RunTracker {
       view.running = false;
       view.cached = false;
       view.ranMs = undefined;
+      view.notice = undefined;
       view.rendered = undefined;
       if (!view.missingType) view.error = undefined;
       view.preview = undefined;
@@ -147,6 +148,11 @@ export class RunTracker {
         const strengths = reportedStrengths(event.data.output);
         if (node && strengths) {
           viewOf(node).rendered = strengths;
+          refreshNodeState(node);
+        }
+        const notes = event.data.output?.text;
+        if (node && Array.isArray(notes) && notes.length > 0) {
+          viewOf(node).notice = notes.join(' ');
           refreshNodeState(node);
         }
         if (node && images.length) {
