@@ -9,6 +9,7 @@ import argparse
 
 from training.train import ckpt
 from training.train.runtime import load_checkpoint, save_checkpoint
+from training.train.unseen_words import unseen_as_unknown
 
 DESCRIPTION = ("A small instruction-based image editor with continuous edit strength (Kontinuous Kontext "
                "architecture at 128x128), trained by this project on procedural scenes and photographs from "
@@ -42,6 +43,8 @@ def main(argv=None):
     ap.add_argument("--description", default=DESCRIPTION)
     ap.add_argument("--default-steps", type=int, default=None, help="the Euler steps the bundle's manifest "
                     "suggests (default: the checkpoint config's)")
+    ap.add_argument("--unseen-words-unknown", action="store_true", help="words no training instruction holds "
+                    "become [UNK], embedded as [PAD] (training/train/unseen_words.py)")
     args = ap.parse_args(argv)
     payload = ckpt.slim(load_checkpoint(args.checkpoint))
     if args.strength_from:
@@ -51,6 +54,8 @@ def main(argv=None):
         if args.default_steps < 1:
             raise SystemExit("--default-steps must be at least 1")
         payload["config"]["default_steps"] = args.default_steps
+    if args.unseen_words_unknown:
+        payload = unseen_as_unknown(payload)
     save_checkpoint(args.out, payload)
     print(f"wrote {args.out}")
     return 0
