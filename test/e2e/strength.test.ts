@@ -238,4 +238,29 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.deepEqual(await page.evaluate(() => window.kontinuous.shell.explorer.run.frames.map((f: { strength: number }) => f.strength)), reported);
     assert.ok(await page.locator('.kx-explorer-scrubber').isVisible(), 'the explorer panel is shown');
   });
+
+  it('the compare template shows two labelled rows, plain and guided, in Compare Grid', async () => {
+    const template = JSON.parse(fs.readFileSync(path.join(REPO, 'workflows', 'compare-guidance.json'), 'utf8'));
+    const ids = await page.evaluate(({ wf, bundle }) => {
+      const { app, graph } = window.kontinuous;
+      app.openWorkflow(wf, 'compare-guidance');
+      const ids = Object.fromEntries(graph.nodes.map((n: { type: string; id: number }) => [n.type, n.id]));
+      app.setWidget(ids.KontextModelLoader, 'bundle', bundle);
+      app.setWidget(ids.KontextStrength, 'count', 3);
+      return { grid: ids.CompareGrid };
+    }, { wf: template, bundle });
+    await page.locator('#kx-queue').click();
+    await page.waitForFunction((grid) => window.kontinuous.app.nodeView(grid).imageElements[0]?.naturalWidth > 0, ids.grid, { timeout: 90_000 });
+    const state = await page.evaluate((grid) => {
+      const view = window.kontinuous.app.nodeView(grid);
+      return { width: view.imageElements[0].naturalWidth, height: view.imageElements[0].naturalHeight, file: view.images[0].filename, error: view.error ?? null };
+    }, ids.grid);
+    assert.equal(state.error, null);
+    assert.match(state.file, /^Kontinuous_compare_\d+_\.png$/);
+    // A row is source + 3 strengths of one tile size with 4 px gaps; two rows, each a tile plus its label bands.
+    const tile = (state.width - 5 * 4) / 4;
+    assert.ok(Number.isInteger(tile) && tile > 0, `${state.width}x${state.height}`);
+    assert.ok(state.height % 2 === 0 && state.height / 2 > tile / 2 && state.height / 2 < 2 * tile, `two rows of ${tile} px wide tiles: ${state.width}x${state.height}`);
+    assert.deepEqual(pageErrors(page), []);
+  });
 });
