@@ -190,18 +190,23 @@ describe('strength in the editor (chromium, real model)', () => {
     assert.deepEqual(pageErrors(page), []);
   });
 
-  it('the sweep template shows the strength grid and plays the animation in their nodes', async () => {
-    const template = JSON.parse(fs.readFileSync(path.join(REPO, 'workflows', 'strength-sweep.json'), 'utf8'));
-    const ids = await page.evaluate(({ wf, bundle }) => {
+  /** Opens a shipped template on the test's bundle with widgets set ([node type, widget, value]); node ids by type. */
+  async function openTemplate(name: string, widgets: Array<[string, string, unknown]>): Promise<Record<string, number>> {
+    const wf = JSON.parse(fs.readFileSync(path.join(REPO, 'workflows', `${name}.json`), 'utf8'));
+    return page.evaluate(({ wf, name, bundle, widgets }) => {
       const { app, graph } = window.kontinuous;
-      app.openWorkflow(wf, 'strength-sweep');
+      app.openWorkflow(wf, name);
       // (No helper functions in page code: the test runner's transpiler would name them with a helper the page lacks.)
       const ids = Object.fromEntries(graph.nodes.map((n: { type: string; id: number }) => [n.type, n.id]));
       app.setWidget(ids.KontextModelLoader, 'bundle', bundle);
-      app.setWidget(ids.KontextDenoise, 'steps', 4);
-      app.setWidget(ids.KontextStrength, 'count', 3);
-      return { grid: ids.StrengthGrid, animation: ids.StrengthAnimation, denoise: ids.KontextDenoise };
-    }, { wf: template, bundle });
+      for (const [type, widget, value] of widgets) app.setWidget(ids[type], widget, value);
+      return ids;
+    }, { wf, name, bundle, widgets });
+  }
+
+  it('the sweep template shows the strength grid and plays the animation in their nodes', async () => {
+    const nodes = await openTemplate('strength-sweep', [['KontextDenoise', 'steps', 4], ['KontextStrength', 'count', 3]]);
+    const ids = { grid: nodes.StrengthGrid!, animation: nodes.StrengthAnimation!, denoise: nodes.KontextDenoise! };
     await page.locator('#kx-queue').click();
     await page.waitForFunction(({ grid, animation }) => {
       const { app } = window.kontinuous;
@@ -240,15 +245,7 @@ describe('strength in the editor (chromium, real model)', () => {
   });
 
   it('the compare template shows two labelled rows, plain and guided, in Compare Grid', async () => {
-    const template = JSON.parse(fs.readFileSync(path.join(REPO, 'workflows', 'compare-guidance.json'), 'utf8'));
-    const ids = await page.evaluate(({ wf, bundle }) => {
-      const { app, graph } = window.kontinuous;
-      app.openWorkflow(wf, 'compare-guidance');
-      const ids = Object.fromEntries(graph.nodes.map((n: { type: string; id: number }) => [n.type, n.id]));
-      app.setWidget(ids.KontextModelLoader, 'bundle', bundle);
-      app.setWidget(ids.KontextStrength, 'count', 3);
-      return { grid: ids.CompareGrid };
-    }, { wf: template, bundle });
+    const ids = { grid: (await openTemplate('compare-guidance', [['KontextStrength', 'count', 3]])).CompareGrid! };
     await page.locator('#kx-queue').click();
     await page.waitForFunction((grid) => window.kontinuous.app.nodeView(grid).imageElements[0]?.naturalWidth > 0, ids.grid, { timeout: 90_000 });
     const state = await page.evaluate((grid) => {
