@@ -73,7 +73,8 @@ def test_every_stage_trains_two_steps_and_checkpoints_round_trip(tmp_path):
     data = memdata.encode_set(parts, frames, records)
     assert data.latents.shape[:2] == (6, 7) and data.latents.dtype == torch.float16
     before_t, before_p = snapshot(models.transformer), snapshot(models.projector)
-    p1 = train_editor("stage1", parts, data, max_steps=2, batch=3, log=log, identity_fraction=0.5)
+    p1 = train_editor("stage1", parts, data, max_steps=2, batch=3, log=log, identity_fraction=0.5,
+                      rollout=(2, 1.0))
     assert torch.isfinite(torch.tensor(p1["train_state"]["step"])) and p1["train_state"]["step"] == 2
     moved = changed(before_t, models.transformer)
     assert moved and not any(".lora_" in k for k in moved), "stage 1 must train the base, never the LoRA"
@@ -95,9 +96,11 @@ def test_every_stage_trains_two_steps_and_checkpoints_round_trip(tmp_path):
     loaded = exporter_load(path)
     assert loaded.config.vae.scaling_factor == p_vae["config"]["vae"]["scaling_factor"]
     resumed = ckpt.models_from(p2, use_raw=True)
-    p3 = train_editor("stage2", Parts(resumed, device), data, max_steps=1, batch=2, resume=p2, sigma_focus=(2, 0.5))
+    p3 = train_editor("stage2", Parts(resumed, device), data, max_steps=1, batch=2, resume=p2, sigma_focus=(2, 0.5),
+                      rollout=(2, 1.0))
     assert p3["train_state"]["step"] == 3
     assert p3["provenance"]["stage2"]["sigma_focus"] == [2, 0.5] and "sigma_focus" not in p2["provenance"]["stage2"]
+    assert p3["provenance"]["stage2"]["rollout"] == [2, 1.0] and p1["provenance"]["stage1"]["rollout"] == [2, 1.0]
 
     report = run_eval(Parts(ckpt.models_from(p2).eval(), device), data_dir, 3, 2, 2.5,
                       out=str(tmp_path / "eval.json"), strip=str(tmp_path / "strip.png"), log=lambda s: None)

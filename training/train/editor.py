@@ -52,7 +52,7 @@ def stage_pool(stage, records, skip_drifted=True):
 def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr=3e-4, log=None,
                  on_checkpoint=None, checkpoint_every_s=120, resume=None, seed=0, identity_fraction=0.15,
                  strengths_per_seq=3, warmup=200, weight_decay=0.01, ema_decay=0.999, check_every=100,
-                 grow=None, grow_every_s=60, skip_drifted=True, sigma_focus=None):
+                 grow=None, grow_every_s=60, skip_drifted=True, sigma_focus=None, rollout=None):
     """Trains a stage on a LatentSet; returns the final checkpoint payload (EMA weights + resume state).
 
     stage1: batch = sequences; stage2: batch = sequences, each giving strengths_per_seq strengths.
@@ -62,7 +62,8 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
     grow: called with the data set at a check once grow_every_s have passed since the last call; a set it
     returns replaces the one drawn from (a generator still writing sequences feeds the run as it goes).
     skip_drifted: stage 1 leaves out sequences whose last frame is not the edit (see stage_pool).
-    sigma_focus: (steps, share) to train a share of each batch at a few-step sampler's noise levels (flow.py)."""
+    sigma_focus: (steps, share) to train a share of each batch at a few-step sampler's noise levels (flow.py).
+    rollout: (steps, share) to train a share of each batch on the sampler's own path (editor_steps.on_own_path)."""
     log = log or Logger()
     models, device = parts.models, parts.device
     group = trainable_modules(models, stage)
@@ -100,6 +101,8 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
                                     "warmup": warmup, "seed": seed}
         if sigma_focus:
             models.provenance[stage]["sigma_focus"] = list(sigma_focus)
+        if rollout:
+            models.provenance[stage]["rollout"] = list(rollout)
         if stage == "stage1":
             models.provenance[stage]["identity_fraction"] = identity_fraction
             models.provenance[stage]["skip_drifted"] = skip_drifted
@@ -117,9 +120,11 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
         for chunk in idx.split(micro):
             with autocast(device):
                 if stage == "stage1":
-                    loss = editor_steps.stage1_loss(parts, data, chunk, identity_fraction, gen, device, sigma_focus)
+                    loss = editor_steps.stage1_loss(parts, data, chunk, identity_fraction, gen, device, sigma_focus,
+                                                          rollout)
                 else:
-                    loss = editor_steps.stage2_loss(parts, data, chunk, strengths_per_seq, gen, device, sigma_focus)
+                    loss = editor_steps.stage2_loss(parts, data, chunk, strengths_per_seq, gen, device, sigma_focus,
+                                                          rollout)
             part = loss * (len(chunk) / len(idx))
             part.backward()
             lv = lv + part.detach().float()

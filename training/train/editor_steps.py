@@ -16,7 +16,41 @@ def _guidance(batch, device, generator):
     return 1.0 + 3.0 * torch.rand(batch, generator=generator).to(device)
 
 
-def stage1_loss(parts, data, idx, identity_fraction, generator, device, sigma_focus=None):
+def on_own_path(rollout, velocity_fn, x0, noise, xt, sigma, target, pick, num_target_tokens, sched, generator):
+    """Moves the picked rows' training point onto the path the sampler itself takes (exposure bias).
+
+    Flow matching trains every noise level on the straight line between noise and target. At inference only
+    the first step starts on that line: the later steps start where the model's own earlier steps went, which for
+    an editor that stops short of the edit is off the line. Here, for rollout (steps, share), an Euler sampler of
+    `steps` steps runs from the rows' noise up to a step i >= 1 (no gradient), and the rows train at that state
+    and noise level, towards the velocity that would land exactly on the target: (x_i - x0) / sigma_i. So a later
+    step learns to finish what the earlier ones left undone. pick: bool [B], the rows to move."""
+    steps, _ = rollout
+    if steps < 2 or not pick.any():
+        return xt, sigma, target
+    sigmas = flow.inference_sigmas(steps, num_target_tokens, sched)
+    upto = 1 + int(torch.randint(0, steps - 1, (1,), generator=generator))
+    rows = pick.nonzero().flatten()
+    x = noise[rows].float()
+    with torch.no_grad():
+        for i in range(upto):
+            sig = torch.full((len(rows),), sigmas[i], device=x.device, dtype=torch.float32)
+            x = x + (sigmas[i + 1] - sigmas[i]) * velocity_fn(rows, x, sig).float()
+    xt, sigma, target = xt.clone(), sigma.clone(), target.clone()
+    xt[rows] = x.to(xt.dtype)
+    sigma[rows] = sigmas[upto]
+    target[rows] = ((x - x0[rows].float()) / sigmas[upto]).to(target.dtype)
+    return xt, sigma, target
+
+
+def _rollout_rows(groups, per_group, rollout, generator):
+    """bool [groups * per_group]: whole groups (a sequence's strengths share one noise) picked with the share."""
+    if not rollout:
+        return torch.zeros(groups * per_group, dtype=torch.bool)
+    return (torch.rand(groups, generator=generator) < rollout[1]).repeat_interleave(per_group)
+
+
+def stage1_loss(parts, data, idx, identity_fraction, generator, device, sigma_focus=None, rollout=None):
     """Flow-matching loss of the base editor on the sequences idx (a CPU LongTensor)."""
     b = len(idx)
     lat = data.latents[idx.to(data.latents.device)].to(device, non_blocking=True).float()  # [B,7,C,h,w]
@@ -35,12 +69,18 @@ def stage1_loss(parts, data, idx, identity_fraction, generator, device, sigma_fo
     noise = torch.randn(x0.shape, generator=generator).to(device)
     sigma = flow.sample_training_sigmas(b, x0.shape[1], generator=generator, device=device, sched=parts.sched,
                                         focus=sigma_focus)
-    xt = flow.noisy(x0, noise, sigma)
-    v = parts.velocity(xt, ref, embeds, pooled, sigma, _guidance(b, device, generator), None, 0.0)
-    return F.mse_loss(v.float(), noise - x0)
+    guidance = _guidance(b, device, generator)
+    xt, target = flow.noisy(x0, noise, sigma), noise - x0
+    if rollout:
+        xt, sigma, target = on_own_path(
+            rollout, lambda r, x, sig: parts.velocity(x, ref[r], embeds[r], pooled[r], sig, guidance[r], None, 0.0),
+            x0, noise, xt, sigma, target, _rollout_rows(b, 1, rollout, generator).to(device), x0.shape[1],
+            parts.sched, generator)
+    v = parts.velocity(xt, ref, embeds, pooled, sigma, guidance, None, 0.0)
+    return F.mse_loss(v.float(), target)
 
 
-def stage2_loss(parts, data, idx, strengths_per_seq, generator, device, sigma_focus=None):
+def stage2_loss(parts, data, idx, strengths_per_seq, generator, device, sigma_focus=None, rollout=None):
     """Flow-matching loss of the strength control on the kept sequences idx; each sequence contributes
     strengths_per_seq frames k (always including k = 0 and k = 6 when 7 are taken) sharing one noise."""
     g = len(idx)
@@ -62,7 +102,13 @@ def stage2_loss(parts, data, idx, strengths_per_seq, generator, device, sigma_fo
     sigma = flow.sample_training_sigmas(g, n, generator=generator, device=device, sched=parts.sched, focus=sigma_focus)
     sigma = sigma.repeat_interleave(kk, 0)
     guidance = _guidance(g, device, generator).repeat_interleave(kk, 0)
-    xt = flow.noisy(x0, noise, sigma)
+    xt, target = flow.noisy(x0, noise, sigma), noise - x0
     modulation = parts.modulation(s, pooled)
+    if rollout:
+        held = modulation.detach()
+        xt, sigma, target = on_own_path(
+            rollout, lambda r, x, sig: parts.velocity(x, ref[r], embeds[r], pooled[r], sig, guidance[r], held[r], 1.0),
+            x0, noise, xt, sigma, target, _rollout_rows(g, kk, rollout, generator).to(device), n, parts.sched,
+            generator)
     v = parts.velocity(xt, ref, embeds, pooled, sigma, guidance, modulation, 1.0)
-    return F.mse_loss(v.float(), noise - x0)
+    return F.mse_loss(v.float(), target)

@@ -29,6 +29,9 @@ def build_parser(stage, doc):
     ap.add_argument("--focus-steps", type=int, default=None, help="train a share of each batch at the noise levels "
                     "an Euler sampler of this many steps visits (the bundle's default steps), not only logit-normal")
     ap.add_argument("--focus-share", type=float, default=0.5, help="that share, with --focus-steps")
+    ap.add_argument("--rollout-steps", type=int, default=None, help="train a share of each batch on the path an "
+                    "Euler sampler of this many steps really takes from the noise, not the straight line")
+    ap.add_argument("--rollout-share", type=float, default=0.5, help="that share, with --rollout-steps")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (a shipped model, another "
                     "run's stage) instead of the previous stage; the projector is kept, so stage 2 fine-tunes it")
     return ap
@@ -70,6 +73,7 @@ def run_stage(stage, args, **train_kwargs):
     train_editor(stage, parts, data, args.budget_s, args.steps, args.batch, args.lr, log,
                  on_checkpoint=lambda p: ckpt.save(args.run, stage, p),
                  checkpoint_every_s=args.checkpoint_every_s, resume=resume, warmup=args.warmup, seed=args.seed,
-                 sigma_focus=(args.focus_steps, args.focus_share) if args.focus_steps else None, **train_kwargs)
+                 sigma_focus=(args.focus_steps, args.focus_share) if args.focus_steps else None,
+                 rollout=(args.rollout_steps, args.rollout_share) if args.rollout_steps else None, **train_kwargs)
     print(f"{stage} done -> {ckpt.stage_path(args.run, stage)}")
     return 0
