@@ -36,6 +36,7 @@ from training.train.editor import train_editor  # noqa: E402
 from training.train.parts import Parts, new_models  # noqa: E402
 from training.train.runtime import Logger, load_checkpoint, pick_device, save_checkpoint  # noqa: E402
 from training.train.ship import with_strength_control  # noqa: E402
+from training.train.stages import add_sampler_aims, sampler_aims  # noqa: E402
 from training.train.vae import train_vae  # noqa: E402
 
 BIG_MODEL = {"transformer": {"num_attention_heads": 5, "num_layers": 3, "num_single_layers": 5,
@@ -125,7 +126,7 @@ class Run:
         p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
                           self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
                           warmup=a.warmup, ema_decay=a.ema_decay, grow=grower, grow_every_s=a.grow_every_s,
-                          **self.sampler_aims())
+                          **sampler_aims(self.args))
         if gen_b:
             self.stop(gen_b)
             data = grower.latest if grower.latest is not None else data
@@ -143,12 +144,6 @@ class Run:
         p1["provenance"]["stage1_first_call"] = prior
         return self.stage2_and_eval(p1, data, data_h, warm_from=payload if a.s2_warm else None)
 
-    def sampler_aims(self):
-        """train_editor's options aiming both stages at the few-step sampler (--focus-steps, --rollout-steps)."""
-        a = self.args
-        return {"sigma_focus": (a.focus_steps, a.focus_share) if a.focus_steps else None,
-                "rollout": (a.rollout_steps, a.rollout_share) if a.rollout_steps else None}
-
     def stage2_and_eval(self, p1, data, heldout_dir, warm_from=None):
         """Stage 2 on the stage-1 base: from a zero modulation, or (warm_from) from that checkpoint's projector and
         LoRA, which a continued base has moved only a little from."""
@@ -162,7 +157,7 @@ class Run:
         p2 = train_editor("stage2", parts, data, self.deadline(a.frac_stage2), a.max_steps, a.s2_batch, a.s2_lr,
                           self.log, on_checkpoint=lambda p: self.save("stage2", p), checkpoint_every_s=60,
                           strengths_per_seq=a.s2_strengths, warmup=a.warmup // 2, ema_decay=a.ema_decay,
-                          **self.sampler_aims())
+                          **sampler_aims(self.args))
         del data
         models = ckpt.models_from(p2).eval()
         parts = Parts(models, dev)
@@ -228,7 +223,7 @@ class Run:
         del frames
         p1 = train_editor("stage1", parts, data, self.deadline(a.frac_stage1), a.max_steps, a.s1_batch, a.s1_lr,
                           self.log, on_checkpoint=lambda p: self.save("stage1", p), checkpoint_every_s=60,
-                          warmup=a.warmup, ema_decay=a.ema_decay, **self.sampler_aims())
+                          warmup=a.warmup, ema_decay=a.ema_decay, **sampler_aims(self.args))
         # 4. Stage 2 from the averaged stage-1 weights; 5. quality bars on the held-out pairs.
         return self.stage2_and_eval(p1, data, data_a)
 
@@ -265,12 +260,7 @@ def main(argv=None):
     ap.add_argument("--train-seed", type=int, default=2)
     ap.add_argument("--grow-every-s", type=float, default=60, help="how often stage 1 of --continue-from takes in "
                     "the background generator's new sequences")
-    ap.add_argument("--focus-steps", type=int, default=None, help="train a share of each batch at the noise levels "
-                    "of this many sampler steps (both stages; flow.sample_training_sigmas)")
-    ap.add_argument("--focus-share", type=float, default=0.5, help="that share, with --focus-steps")
-    ap.add_argument("--rollout-steps", type=int, default=None, help="train a share of each batch on the path an "
-                    "Euler sampler of this many steps really takes (both stages; editor_steps.on_own_path)")
-    ap.add_argument("--rollout-share", type=float, default=0.5, help="that share, with --rollout-steps")
+    add_sampler_aims(ap)  # both stages
     ap.add_argument("--s2-warm", action="store_true", help="with --continue-from: stage 2 starts from the "
                     "checkpoint's projector and LoRA instead of a zero modulation")
     args = ap.parse_args(argv)

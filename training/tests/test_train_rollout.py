@@ -68,3 +68,12 @@ def test_longer_samplers_roll_out_to_a_later_step_through_every_earlier_one():
         more = (0.5 + 0.5 * sigmas[upto]) / sigmas[upto]
         assert torch.allclose(target2, more * target, atol=1e-5)
     assert seen == {1, 2, 3}
+
+
+def test_the_stage_commands_pass_the_sampler_aims_on():
+    from training.train.stages import build_parser, sampler_aims
+    ap = build_parser("stage2", "doc")
+    args = ap.parse_args(["--data", "d", "--run", "r", "--focus-steps", "2", "--rollout-steps", "2",
+                          "--rollout-share", "0.25"])
+    assert sampler_aims(args) == {"sigma_focus": (2, 0.5), "rollout": (2, 0.25)}
+    assert sampler_aims(ap.parse_args(["--data", "d", "--run", "r"])) == {"sigma_focus": None, "rollout": None}

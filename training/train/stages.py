@@ -10,6 +10,22 @@ from training.train.runtime import Logger, load_checkpoint, pick_device, set_cpu
 PREVIOUS = {"stage1": "vae", "stage2": "stage1"}
 
 
+def add_sampler_aims(ap):
+    """The options that aim training at a few-step sampler (the bundle's default steps)."""
+    ap.add_argument("--focus-steps", type=int, default=None, help="train a share of each batch at the noise levels "
+                    "an Euler sampler of this many steps visits, not only logit-normal (flow.sample_training_sigmas)")
+    ap.add_argument("--focus-share", type=float, default=0.5, help="that share, with --focus-steps")
+    ap.add_argument("--rollout-steps", type=int, default=None, help="train a share of each batch on the path an "
+                    "Euler sampler of this many steps really takes from the noise (editor_steps.on_own_path)")
+    ap.add_argument("--rollout-share", type=float, default=0.5, help="that share, with --rollout-steps")
+
+
+def sampler_aims(args):
+    """train_editor's keyword arguments for the options add_sampler_aims added."""
+    return {"sigma_focus": (args.focus_steps, args.focus_share) if args.focus_steps else None,
+            "rollout": (args.rollout_steps, args.rollout_share) if args.rollout_steps else None}
+
+
 def build_parser(stage, doc):
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--data", required=True, help="generated data folder (train/ and heldout/)")
@@ -26,12 +42,7 @@ def build_parser(stage, doc):
                     help="encode every frame again instead of reading the latents kept beside the data")
     ap.add_argument("--warmup", type=int, default=200, help="steps of linear learning-rate warm-up")
     ap.add_argument("--seed", type=int, default=0, help="seeds the batches, noises and noise levels drawn")
-    ap.add_argument("--focus-steps", type=int, default=None, help="train a share of each batch at the noise levels "
-                    "an Euler sampler of this many steps visits (the bundle's default steps), not only logit-normal")
-    ap.add_argument("--focus-share", type=float, default=0.5, help="that share, with --focus-steps")
-    ap.add_argument("--rollout-steps", type=int, default=None, help="train a share of each batch on the path an "
-                    "Euler sampler of this many steps really takes from the noise, not the straight line")
-    ap.add_argument("--rollout-share", type=float, default=0.5, help="that share, with --rollout-steps")
+    add_sampler_aims(ap)
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (a shipped model, another "
                     "run's stage) instead of the previous stage; the projector is kept, so stage 2 fine-tunes it")
     return ap
@@ -73,7 +84,6 @@ def run_stage(stage, args, **train_kwargs):
     train_editor(stage, parts, data, args.budget_s, args.steps, args.batch, args.lr, log,
                  on_checkpoint=lambda p: ckpt.save(args.run, stage, p),
                  checkpoint_every_s=args.checkpoint_every_s, resume=resume, warmup=args.warmup, seed=args.seed,
-                 sigma_focus=(args.focus_steps, args.focus_share) if args.focus_steps else None,
-                 rollout=(args.rollout_steps, args.rollout_share) if args.rollout_steps else None, **train_kwargs)
+                 **sampler_aims(args), **train_kwargs)
     print(f"{stage} done -> {ckpt.stage_path(args.run, stage)}")
     return 0
