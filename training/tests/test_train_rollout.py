@@ -18,7 +18,7 @@ def test_a_model_that_follows_the_line_exactly_trains_where_flow_matching_would(
     x0, noise, xt, sigma, target = batch()
     pick = torch.tensor([True, False, True, False])
     exact = lambda rows, x, sig: (noise - x0)[rows]  # noqa: E731 - the straight line's velocity
-    xt2, sigma2, target2 = on_own_path((2, 1.0), exact, x0, noise, xt, sigma, target, pick, N, flow.FLUX_SCHEDULER,
+    xt2, sigma2, target2 = on_own_path(2, exact, x0, noise, xt, sigma, target, pick, N, flow.FLUX_SCHEDULER,
                                        torch.Generator().manual_seed(1))
     second = flow.inference_sigmas(2, N)[1]
     assert torch.allclose(sigma2[pick], torch.full((2,), second, dtype=sigma2.dtype))
@@ -33,7 +33,7 @@ def test_a_model_that_stops_short_is_asked_for_the_rest_of_the_edit():
     x0, noise, xt, sigma, target = batch()
     pick = torch.ones(4, dtype=torch.bool)
     idle = lambda rows, x, sig: torch.zeros_like(x)  # noqa: E731 - a first step that moves nothing
-    xt2, sigma2, target2 = on_own_path((2, 1.0), idle, x0, noise, xt, sigma, target, pick, N, flow.FLUX_SCHEDULER,
+    xt2, sigma2, target2 = on_own_path(2, idle, x0, noise, xt, sigma, target, pick, N, flow.FLUX_SCHEDULER,
                                        torch.Generator().manual_seed(1))
     second = flow.inference_sigmas(2, N)[1]
     assert torch.equal(xt2, noise)
@@ -45,7 +45,7 @@ def test_one_step_samplers_and_an_empty_pick_change_nothing():
     x0, noise, xt, sigma, target = batch()
     never = lambda rows, x, sig: (_ for _ in ()).throw(AssertionError("no rollout expected"))  # noqa: E731
     for steps, pick in ((1, torch.ones(4, dtype=torch.bool)), (4, torch.zeros(4, dtype=torch.bool))):
-        out = on_own_path((steps, 1.0), never, x0, noise, xt, sigma, target, pick, N, flow.FLUX_SCHEDULER,
+        out = on_own_path(steps, never, x0, noise, xt, sigma, target, pick, N, flow.FLUX_SCHEDULER,
                           torch.Generator())
         assert all(a is b for a, b in zip(out, (xt, sigma, target)))
 
@@ -59,7 +59,7 @@ def test_longer_samplers_roll_out_to_a_later_step_through_every_earlier_one():
     sigmas = flow.inference_sigmas(4, N)
     for seed in range(12):
         calls.clear()
-        _, sigma2, target2 = on_own_path((4, 1.0), half, x0, noise, xt, sigma, target, pick, N, flow.FLUX_SCHEDULER,
+        _, sigma2, target2 = on_own_path(4, half, x0, noise, xt, sigma, target, pick, N, flow.FLUX_SCHEDULER,
                                          torch.Generator().manual_seed(seed))
         upto = min(range(1, 4), key=lambda i: abs(sigmas[i] - float(sigma2[0])))
         seen.add(upto)

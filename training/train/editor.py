@@ -121,10 +121,10 @@ def train_editor(stage, parts, data, budget_s=None, max_steps=None, batch=32, lr
             with autocast(device):
                 if stage == "stage1":
                     loss = editor_steps.stage1_loss(parts, data, chunk, identity_fraction, gen, device, sigma_focus,
-                                                          rollout)
+                                                    rollout)
                 else:
                     loss = editor_steps.stage2_loss(parts, data, chunk, strengths_per_seq, gen, device, sigma_focus,
-                                                          rollout)
+                                                    rollout)
             part = loss * (len(chunk) / len(idx))
             part.backward()
             lv = lv + part.detach().float()

@@ -16,16 +16,14 @@ def _guidance(batch, device, generator):
     return 1.0 + 3.0 * torch.rand(batch, generator=generator).to(device)
 
 
-def on_own_path(rollout, velocity_fn, x0, noise, xt, sigma, target, pick, num_target_tokens, sched, generator):
+def on_own_path(steps, velocity_fn, x0, noise, xt, sigma, target, pick, num_target_tokens, sched, generator):
     """Moves the picked rows' training point onto the path the sampler itself takes (exposure bias).
 
     Flow matching trains every noise level on the straight line between noise and target. At inference only
     the first step starts on that line: the later steps start where the model's own earlier steps went, which for
-    an editor that stops short of the edit is off the line. Here, for rollout (steps, share), an Euler sampler of
-    `steps` steps runs from the rows' noise up to a step i >= 1 (no gradient), and the rows train at that state
+    an editor that stops short of the edit is off the line. Here an Euler sampler of `steps` steps runs from the rows' noise up to a step i >= 1 (no gradient), and the rows train at that state
     and noise level, towards the velocity that would land exactly on the target: (x_i - x0) / sigma_i. So a later
     step learns to finish what the earlier ones left undone. pick: bool [B], the rows to move."""
-    steps, _ = rollout
     if steps < 2 or not pick.any():
         return xt, sigma, target
     sigmas = flow.inference_sigmas(steps, num_target_tokens, sched)
@@ -43,11 +41,9 @@ def on_own_path(rollout, velocity_fn, x0, noise, xt, sigma, target, pick, num_ta
     return xt, sigma, target
 
 
-def _rollout_rows(groups, per_group, rollout, generator):
+def _rollout_rows(groups, per_group, share, generator):
     """bool [groups * per_group]: whole groups (a sequence's strengths share one noise) picked with the share."""
-    if not rollout:
-        return torch.zeros(groups * per_group, dtype=torch.bool)
-    return (torch.rand(groups, generator=generator) < rollout[1]).repeat_interleave(per_group)
+    return (torch.rand(groups, generator=generator) < share).repeat_interleave(per_group)
 
 
 def stage1_loss(parts, data, idx, identity_fraction, generator, device, sigma_focus=None, rollout=None):
@@ -72,9 +68,10 @@ def stage1_loss(parts, data, idx, identity_fraction, generator, device, sigma_fo
     guidance = _guidance(b, device, generator)
     xt, target = flow.noisy(x0, noise, sigma), noise - x0
     if rollout:
+        steps, share = rollout
         xt, sigma, target = on_own_path(
-            rollout, lambda r, x, sig: parts.velocity(x, ref[r], embeds[r], pooled[r], sig, guidance[r], None, 0.0),
-            x0, noise, xt, sigma, target, _rollout_rows(b, 1, rollout, generator).to(device), x0.shape[1],
+            steps, lambda r, x, sig: parts.velocity(x, ref[r], embeds[r], pooled[r], sig, guidance[r], None, 0.0),
+            x0, noise, xt, sigma, target, _rollout_rows(b, 1, share, generator).to(device), x0.shape[1],
             parts.sched, generator)
     v = parts.velocity(xt, ref, embeds, pooled, sigma, guidance, None, 0.0)
     return F.mse_loss(v.float(), target)
@@ -105,10 +102,11 @@ def stage2_loss(parts, data, idx, strengths_per_seq, generator, device, sigma_fo
     xt, target = flow.noisy(x0, noise, sigma), noise - x0
     modulation = parts.modulation(s, pooled)
     if rollout:
+        steps, share = rollout
         held = modulation.detach()
         xt, sigma, target = on_own_path(
-            rollout, lambda r, x, sig: parts.velocity(x, ref[r], embeds[r], pooled[r], sig, guidance[r], held[r], 1.0),
-            x0, noise, xt, sigma, target, _rollout_rows(g, kk, rollout, generator).to(device), n, parts.sched,
+            steps, lambda r, x, sig: parts.velocity(x, ref[r], embeds[r], pooled[r], sig, guidance[r], held[r], 1.0),
+            x0, noise, xt, sigma, target, _rollout_rows(g, kk, share, generator).to(device), n, parts.sched,
             generator)
     v = parts.velocity(xt, ref, embeds, pooled, sigma, guidance, modulation, 1.0)
     return F.mse_loss(v.float(), target)
