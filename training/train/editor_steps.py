@@ -21,9 +21,10 @@ def on_own_path(steps, velocity_fn, x0, noise, xt, sigma, target, pick, num_targ
 
     Flow matching trains every noise level on the straight line between noise and target. At inference only
     the first step starts on that line: the later steps start where the model's own earlier steps went, which for
-    an editor that stops short of the edit is off the line. Here an Euler sampler of `steps` steps runs from the rows' noise up to a step i >= 1 (no gradient), and the rows train at that state
-    and noise level, towards the velocity that would land exactly on the target: (x_i - x0) / sigma_i. So a later
-    step learns to finish what the earlier ones left undone. pick: bool [B], the rows to move."""
+    an editor that stops short of the edit is off the line. Here an Euler sampler of `steps` steps runs from the
+    rows' noise up to a step i >= 1 (no gradient), and the rows train at that state and noise level, towards the
+    velocity that would land exactly on the target: (x_i - x0) / sigma_i. So a later step learns to finish what
+    the earlier ones left undone. pick: bool [B], the rows to move."""
     if steps < 2 or not pick.any():
         return xt, sigma, target
     sigmas = flow.inference_sigmas(steps, num_target_tokens, sched)
